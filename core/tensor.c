@@ -1,0 +1,1 @@
+#include "gnet-private.h"
