@@ -8,6 +8,8 @@
 
 #include "gnet.h"
 
+#include <string.h>
+
 G_BEGIN_DECLS
 
 #define GNET_ALIGN 64
@@ -91,6 +93,10 @@ struct _GnetModel
   guint64 n_params;
 };
 
+GnetModel *gnet__model_new (const gchar * name);
+void gnet__model_reindex (GnetModel * model);
+gint gnet__model_add_const (GnetModel * model, const gchar * name,
+    GnetTensor * t);
 /* Value lookup by name; -1 if absent. */
 gint gnet__model_find_value (const GnetModel * model, const gchar * name);
 static inline GnetValue *
@@ -202,6 +208,45 @@ typedef enum
 
 gboolean gnet__parse_auto_pad (const GnetNode * node, GnetAutoPad * out,
     GError ** error);
+
+/* ------------------------------------------------------------------------ */
+/* Sessions                                                                 */
+/* ------------------------------------------------------------------------ */
+
+typedef struct
+{
+  const GnetNode *node;
+  GnetView *in;                 /* node->n_inputs views */
+  GnetView *out;                /* node->n_outputs views */
+  gboolean skip;                /* elided: views or an in-place Concat */
+} GnetStep;
+
+struct _GnetSession
+{
+  GnetModel *model;
+  gint n_threads;
+  guint n_outputs;
+  gint *output_values;          /* value index of each session output */
+  GnetTensor *outputs;          /* what gnet_session_get_output returns */
+  GArray *needed;               /* guint node indices to run, in order */
+
+  /* The plan: valid when planned is TRUE. */
+  gboolean planned;
+  GnetTensor *plan_inputs;      /* shapes (and int64 data) planned for */
+  GnetView *views;              /* one per model value */
+  GnetStep *steps;
+  guint n_steps;
+  guint8 *arena;
+  gsize arena_size;
+  gpointer scratch;
+  gsize scratch_size;
+  guint64 macs;
+  guint n_plans;
+};
+
+gboolean gnet__session_plan (GnetSession * session,
+    const GnetTensor * inputs, guint n_inputs, GError ** error);
+void gnet__session_clear_plan (GnetSession * session);
 
 /* ------------------------------------------------------------------------ */
 /* Loading internals                                                        */
