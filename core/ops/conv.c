@@ -1,0 +1,277 @@
+/* conv.c - Conv, 2-D, float32: im2col into the shared scratch, then one
+ * SGEMM per group and batch item; a 1x1 stride-1 unpadded convolution
+ * multiplies the input in place.  Bias and a fused Relu are applied in one
+ * pass over the output.
+ */
+#include "ops.h"
+
+#include <cblas.h>
+#include <string.h>
+
+typedef struct
+{
+  GnetWindow w;
+  gint64 group;
+} ConvParams;
+
+/* Everything forward needs, derived from the views once per call. */
+typedef struct
+{
+  gint64 n, c, h, w;            /* input */
+  gint64 m, cg, kh, kw;         /* weights: M x C/group x kH x kW */
+  gint64 ho, wo;
+  gint64 pad_top, pad_left;
+  gboolean pointwise;           /* 1x1, stride 1, no pads: no im2col */
+} ConvShape;
+
+static gboolean
+conv_init (const GnetNode * node, gpointer params, GError ** error)
+{
+  ConvParams *p = params;
+
+  if (!gnet__window_init (node, &p->w, GNET_WINDOW_DILATIONS, error))
+    return FALSE;
+  if (!gnet__attr_int (node, "group", 1, &p->group, error))
+    return FALSE;
+  if (p->group < 1) {
+    g_set_error (error, GNET_ERROR, GNET_ERROR_ATTRIBUTE,
+        "group is %" G_GINT64_FORMAT ", must be at least 1", p->group);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+has_input (const GnetNode * node, guint i)
+{
+  return node->n_inputs > i && node->inputs[i] >= 0;
+}
+
+static gboolean
+conv_shape (const ConvParams * p, const GnetView * x, const GnetView * wt,
+    ConvShape * s, GError ** error)
+{
+  GnetAxisGeometry gh, gw;
+
+  s->n = x->dims[0];
+  s->c = x->dims[1];
+  s->h = x->dims[2];
+  s->w = x->dims[3];
+  s->m = wt->dims[0];
+  s->cg = wt->dims[1];
+  s->kh = wt->dims[2];
+  s->kw = wt->dims[3];
+  if (!gnet__window_axis (&p->w, 0, s->h, s->kh, &gh, error)
+      || !gnet__window_axis (&p->w, 1, s->w, s->kw, &gw, error))
+    return FALSE;
+  s->ho = gh.out;
+  s->wo = gw.out;
+  s->pad_top = gh.pad_begin;
+  s->pad_left = gw.pad_begin;
+  s->pointwise = s->kh == 1 && s->kw == 1 && p->w.strides[0] == 1
+      && p->w.strides[1] == 1 && gh.pad_begin == 0 && gh.pad_end == 0
+      && gw.pad_begin == 0 && gw.pad_end == 0;
+  return TRUE;
+}
+
+static gboolean
+conv_infer (const GnetNode * node, const GnetView * in, GnetView * out,
+    GnetOpCost * cost, GError ** error)
+{
+  const ConvParams *p = node->params;
+  const GnetView *x = &in[0], *wt = &in[1];
+  ConvShape s;
+
+  if (!gnet__check_float (x, "X", error)
+      || !gnet__check_float (wt, "W", error))
+    return FALSE;
+  if (x->ndim != 4 && x->ndim >= 3)
+    goto not_2d;
+  if (x->ndim != 4 || wt->ndim != 4)
+    goto bad_rank;
+  if (x->dims[1] % p->group != 0 || wt->dims[0] % p->group != 0)
+    goto bad_group;
+  if (wt->dims[1] * p->group != x->dims[1])
+    goto bad_channels;
+  if (p->w.kernel[0] != 0 && (p->w.kernel[0] != wt->dims[2]
+          || p->w.kernel[1] != wt->dims[3]))
+    goto bad_kernel;
+  if (has_input (node, 2) && (in[2].ndim != 1 || in[2].dims[0] != wt->dims[0]
+          || in[2].dtype != GNET_DTYPE_FLOAT32))
+    goto bad_bias;
+  if (!conv_shape (p, x, wt, &s, error))
+    return FALSE;
+
+  out[0].dtype = GNET_DTYPE_FLOAT32;
+  out[0].ndim = 4;
+  out[0].dims[0] = s.n;
+  out[0].dims[1] = s.m;
+  out[0].dims[2] = s.ho;
+  out[0].dims[3] = s.wo;
+  cost->macs = (guint64) s.n * s.m * s.ho * s.wo * s.cg * s.kh * s.kw;
+  cost->scratch_bytes = s.pointwise ? 0 :
+      (gsize) (s.cg * s.kh * s.kw * s.ho * s.wo) * sizeof (gfloat);
+  return TRUE;
+
+  /* ERRORS */
+not_2d:
+  g_set_error (error, GNET_ERROR, GNET_ERROR_UNSUPPORTED,
+      "only 2-D convolution is supported, X has rank %u", x->ndim);
+  return FALSE;
+bad_rank:
+  g_set_error (error, GNET_ERROR, GNET_ERROR_SHAPE,
+      "X (rank %u) and W (rank %u) must both have rank 4", x->ndim,
+      wt->ndim);
+  return FALSE;
+bad_group:
+  g_set_error (error, GNET_ERROR, GNET_ERROR_SHAPE,
+      "group %" G_GINT64_FORMAT " does not divide the %" G_GINT64_FORMAT
+      " input channels and %" G_GINT64_FORMAT " output channels", p->group,
+      x->dims[1], wt->dims[0]);
+  return FALSE;
+bad_channels:
+  g_set_error (error, GNET_ERROR, GNET_ERROR_SHAPE,
+      "W has %" G_GINT64_FORMAT " channels per group, X has %"
+      G_GINT64_FORMAT " channels in %" G_GINT64_FORMAT " groups",
+      wt->dims[1], x->dims[1], p->group);
+  return FALSE;
+bad_kernel:
+  g_set_error (error, GNET_ERROR, GNET_ERROR_SHAPE,
+      "kernel_shape %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
+      " does not match W %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT,
+      p->w.kernel[0], p->w.kernel[1], wt->dims[2], wt->dims[3]);
+  return FALSE;
+bad_bias:
+  g_set_error (error, GNET_ERROR, GNET_ERROR_SHAPE,
+      "B must be a float vector of %" G_GINT64_FORMAT " values",
+      wt->dims[0]);
+  return FALSE;
+}
+
+/* Output positions o in [0, n) whose input index o * stride + off falls in
+ * [0, in). */
+static inline void
+valid_range (gint64 off, gint64 stride, gint64 in, gint64 n, gint64 * lo,
+    gint64 * hi)
+{
+  gint64 l = off >= 0 ? 0 : (-off + stride - 1) / stride;
+  gint64 h = in - off <= 0 ? 0 : (in - off + stride - 1) / stride;
+
+  *lo = MIN (l, n);
+  *hi = CLAMP (h, *lo, n);
+}
+
+/* Unfolds one group of one image into col[Cg * kH * kW][Ho * Wo].  The
+ * in-bounds part of each row is found up front, so the inner loops are a
+ * memcpy (stride 1) or a plain strided gather, with no per-element tests. */
+static void
+im2col (const gfloat * x, const ConvShape * s, const GnetWindow * w,
+    gfloat * col)
+{
+  const gint64 sh = w->strides[0], sw = w->strides[1];
+  const gint64 dh = w->dilations[0], dw = w->dilations[1];
+  const gint64 ho = s->ho, wo = s->wo;
+
+  for (gint64 c = 0; c < s->cg; c++) {
+    const gfloat *xc = x + c * s->h * s->w;
+
+    for (gint64 ki = 0; ki < s->kh; ki++) {
+      gint64 offh = ki * dh - s->pad_top;
+      gint64 oh0, oh1;
+
+      valid_range (offh, sh, s->h, ho, &oh0, &oh1);
+      for (gint64 kj = 0; kj < s->kw; kj++) {
+        gint64 offw = kj * dw - s->pad_left;
+        gfloat *dst = col + ((c * s->kh + ki) * s->kw + kj) * ho * wo;
+        gint64 ow0, ow1;
+
+        valid_range (offw, sw, s->w, wo, &ow0, &ow1);
+        memset (dst, 0, (gsize) (oh0 * wo) * sizeof (gfloat));
+        for (gint64 oh = oh0; oh < oh1; oh++) {
+          gfloat *row = dst + oh * wo;
+          const gfloat *src = xc + (oh * sh + offh) * s->w + offw;
+
+          memset (row, 0, (gsize) ow0 * sizeof (gfloat));
+          if (sw == 1)
+            memcpy (row + ow0, src + ow0,
+                (gsize) (ow1 - ow0) * sizeof (gfloat));
+          else
+            for (gint64 ow = ow0; ow < ow1; ow++)
+              row[ow] = src[ow * sw];
+          memset (row + ow1, 0, (gsize) (wo - ow1) * sizeof (gfloat));
+        }
+        memset (dst + oh1 * wo, 0, (gsize) ((ho - oh1) * wo) * sizeof (gfloat));
+      }
+    }
+  }
+}
+
+/* Bias and fused Relu in one pass over one output image. */
+static void
+bias_relu (gfloat * y, const gfloat * bias, gint64 m, gint64 hw,
+    gboolean relu)
+{
+  for (gint64 k = 0; k < m; k++) {
+    gfloat *v = y + k * hw;
+    gfloat b = bias ? bias[k] : 0.0f;
+
+    if (relu) {
+      for (gint64 i = 0; i < hw; i++) {
+        gfloat t = v[i] + b;
+
+        v[i] = t > 0.0f ? t : 0.0f;
+      }
+    } else {
+      for (gint64 i = 0; i < hw; i++)
+        v[i] += b;
+    }
+  }
+}
+
+static void
+conv_forward (const GnetNode * node, const GnetView * in, GnetView * out,
+    gpointer scratch)
+{
+  const ConvParams *p = node->params;
+  const gfloat *x = in[0].data, *wt = in[1].data;
+  const gfloat *bias = has_input (node, 2) ? in[2].data : NULL;
+  gfloat *y = out[0].data;
+  gint64 nb, item, bstride, mg, k, hwo;
+  ConvShape s;
+
+  conv_shape (p, &in[0], &in[1], &s, NULL);
+  gnet__out_items (&out[0], &nb, &item, &bstride);
+  mg = s.m / p->group;
+  k = s.cg * s.kh * s.kw;
+  hwo = s.ho * s.wo;
+
+  for (gint64 b = 0; b < s.n; b++) {
+    gfloat *yb = y + b * bstride;
+
+    for (gint64 g = 0; g < p->group; g++) {
+      const gfloat *xg = x + (b * s.c + g * s.cg) * s.h * s.w;
+      const gfloat *col = xg;
+
+      if (!s.pointwise) {
+        im2col (xg, &s, &p->w, scratch);
+        col = scratch;
+      }
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, mg, hwo, k,
+          1.0f, wt + g * mg * k, k, col, hwo, 0.0f, yb + g * mg * hwo, hwo);
+    }
+    if (bias || node->fuse_relu)
+      bias_relu (yb, bias, s.m, hwo, node->fuse_relu);
+  }
+}
+
+const GnetOp gnet__op_conv = {
+  .type = "Conv",
+  .min_opset = 1,
+  .params_size = sizeof (ConvParams),
+  .min_inputs = 2,.max_inputs = 3,
+  .min_outputs = 1,.max_outputs = 1,
+  .flags = GNET_OP_STRIDED_OUTPUT,
+  .init = conv_init,
+  .infer = conv_infer,
+  .forward = conv_forward,
+};
