@@ -1,1 +1,1251 @@
+/* detect.c - a sliding-window detector on top of any image classifier.
+ *
+ * Window sizes (in frame pixels) make an image pyramid: for window w the
+ * frame is resampled by input_size / w, so every window of that level is
+ * exactly one model input.  Windows step by `stride` of the window.
+ *
+ * Two strategies score the windows of a level:
+ *  - crops: the windows are cut out of the level and classified in batches
+ *    (one batch per level when it fits, else batches of BATCH_MAX);
+ *  - dense: when the classifier ends in average pooling to 1x1, flatten and
+ *    a Gemm (torchvision's GlobalAveragePool -> Flatten -> Gemm or Caffe's
+ *    AveragePool(7x7) -> Reshape -> Gemm), the level goes through the
+ *    network once up to the last feature map F; a stride-1 window average
+ *    of F and the Gemm applied as a 1x1 convolution then score every window
+ *    position in one pass (OverFeat, Sermanet et al. 2014).
+ * In both, the head (average, Gemm, softmax) is computed here from F, so
+ * both give the same probabilities and the class activation map is at hand.
+ *
+ * Window positions: the feature map F moves by the network stride S
+ * (input size / size of F, e.g. 32 for GoogLeNet at 224), so dense can only
+ * place windows on a grid of S level pixels.  The requested stride is
+ * therefore rounded to a multiple of S: step = max(1, round(stride * input
+ * / S)) * S level pixels, in both strategies, so crops and dense evaluate
+ * the very same windows.  (64x64 input, S 16, stride 0.25: exactly 16.)
+ * Without a recognised head only crops is possible and the step is
+ * round(stride * input) level pixels.  Windows lie fully inside the level;
+ * the last row/column may leave less than a step uncovered.
+ *
+ * Class probabilities: softmax of the head's output (a model that exports
+ * logits gets a softmax here; one that ends in Softmax is not normalised
+ * twice).  A window gives a box when its best class among the kept,
+ * non-background classes reaches the threshold.  With refine=cam the box
+ * becomes the class activation map's region (cam.c).  Then per-class NMS,
+ * max-detections by confidence, and clipping to the frame.
+ *
+ * Memory: everything that depends on the frame size (levels, sessions'
+ * plans, buffers) is set up on the first frame of a size; later frames of
+ * that size allocate nothing.
+ */
 #include "gnet-private.h"
+#include "detect-private.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_STRIDE 0.25f
+#define DEFAULT_THRESHOLD 0.5f
+#define DEFAULT_IOU 0.3f
+#define DEFAULT_MAX_DETECTIONS 100
+#define MAX_WINDOW 8192
+/* Windows per crops batch: enough for SGEMM to run at full speed, few
+ * enough that GoogLeNet's arena for a batch stays in the hundreds of MB. */
+#define BATCH_MAX 64
+#define CAM_THRESHOLD 0.2f
+
+typedef struct
+{
+  gint window;                  /* frame pixels */
+  GnetSession *session;         /* dense: the level; crops: full batches */
+  GnetSession *rest;            /* crops: the last, smaller batch */
+
+  /* For the current frame size. */
+  gboolean active;
+  gint lw, lh;                  /* level size */
+  gdouble sx, sy;               /* frame pixels per level pixel */
+  gint nx, ny;                  /* window positions */
+  gint batch;                   /* crops: windows per full batch */
+  GnetResampleAxis ax, ay;
+} Level;
+
+struct _GnetDetector
+{
+  GnetModel *model;
+  GnetDetectMode mode;
+  GnetRefine refine;
+  gfloat threshold;
+  gfloat iou_threshold;
+  guint max_detections;
+  gint n_threads;
+
+  gint in_h, in_w;              /* model input */
+  guint n_classes;
+  gchar **labels;
+  gint background;
+  gboolean *keep;               /* classes filter */
+  GnetNormalize norm;
+
+  /* The head, when recognised: F -> average over cells x cells -> Gemm. */
+  gboolean has_head;
+  gchar *feature;               /* name of F */
+  gint channels;                /* C */
+  gint cells_h, cells_w;        /* F's size at the model input size */
+  gint net_stride;              /* S */
+  gfloat *head_w;               /* n_classes x C, alpha folded in */
+  gfloat *head_b;               /* n_classes, beta folded in */
+  gboolean output_is_prob;      /* no head: model output is a softmax */
+  guint max_batch;              /* no head: 1 if the graph fixes batch 1 */
+  gint step_x, step_y;          /* level pixels between windows */
+  guint64 window_macs;          /* one window through the classifier */
+  GnetCam cam;
+
+  Level levels[GNET_MAX_WINDOWS];
+  guint n_levels;
+
+  /* For the current frame size. */
+  gint frame_w, frame_h;
+  gfloat *scratch;
+  gfloat *pixels;               /* one level, planar */
+  gfloat *batch;                /* crops input */
+  gfloat *rowsum;               /* dense: horizontal window sums */
+  gfloat *pooled;               /* C x positions */
+  gfloat *scores;               /* n_classes x positions */
+  gsize max_positions;
+  GnetBox *boxes;
+  guint n_boxes;
+  gsize box_capacity;
+  guint64 last_macs;
+};
+
+/* ------------------------------------------------------------------------ */
+/* Parameters                                                               */
+/* ------------------------------------------------------------------------ */
+
+void
+gnet_detector_params_init (GnetDetectorParams * params)
+{
+  g_return_if_fail (params != NULL);
+
+  memset (params, 0, sizeof (*params));
+  params->mode = GNET_DETECT_MODE_DENSE;
+  params->refine = GNET_REFINE_NONE;
+  params->stride = DEFAULT_STRIDE;
+  params->threshold = DEFAULT_THRESHOLD;
+  params->iou_threshold = DEFAULT_IOU;
+  params->max_detections = DEFAULT_MAX_DETECTIONS;
+  params->n_threads = 0;
+  params->color_order = GNET_COLOR_ORDER_MODEL;
+}
+
+static gboolean
+check_params (const GnetDetectorParams * p, GError ** error)
+{
+  const gchar *bad = NULL;
+
+  if ((guint) p->mode >= GNET_DETECT_MODE_COUNT)
+    bad = "unknown mode";
+  else if ((guint) p->refine >= GNET_REFINE_COUNT)
+    bad = "unknown refine";
+  else if ((guint) p->color_order >= GNET_COLOR_ORDER_COUNT)
+    bad = "unknown color order";
+  else if (p->n_windows > GNET_MAX_WINDOWS)
+    bad = "too many windows (at most " G_STRINGIFY (GNET_MAX_WINDOWS) ")";
+  else if (!(p->stride > 0.0f && p->stride <= 1.0f))
+    bad = "stride must be in (0, 1]";
+  else if (!(p->threshold >= 0.0f && p->threshold <= 1.0f))
+    bad = "threshold must be in [0, 1]";
+  else if (!(p->iou_threshold >= 0.0f && p->iou_threshold <= 1.0f))
+    bad = "iou threshold must be in [0, 1]";
+  else if (p->max_detections < 1)
+    bad = "max detections must be at least 1";
+  if (bad) {
+    g_set_error (error, GNET_ERROR, GNET_ERROR_SETTINGS, "detector: %s",
+        bad);
+    return FALSE;
+  }
+  for (guint i = 0; i < p->n_windows; i++)
+    if (p->windows[i] <= 0 || p->windows[i] > MAX_WINDOW) {
+      g_set_error (error, GNET_ERROR, GNET_ERROR_SETTINGS,
+          "detector: window %d must be in 1..%d pixels", p->windows[i],
+          MAX_WINDOW);
+      return FALSE;
+    }
+  for (guint c = 0; c < 3; c++)
+    if (p->has_std && !(fabsf (p->std[c]) > 0.0f && isfinite (p->std[c]))) {
+      g_set_error (error, GNET_ERROR, GNET_ERROR_SETTINGS,
+          "detector: std must be non-zero, got %g for channel %u",
+          p->std[c], c);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* "a,b,c" -> n floats (or one float repeated when n_min is 1). */
+static gboolean
+parse_floats (const gchar * text, gfloat * out, guint n)
+{
+  gchar **parts = g_strsplit (text, ",", -1);
+  guint len = g_strv_length (parts);
+  gboolean ok = len == n;
+
+  for (guint i = 0; ok && i < n; i++) {
+    gchar *end;
+    gdouble v = g_ascii_strtod (g_strstrip (parts[i]), &end);
+
+    ok = end != parts[i] && *end == '\0' && isfinite (v);
+    out[i] = v;
+  }
+  g_strfreev (parts);
+  return ok;
+}
+
+static gboolean
+parse_ints (const gchar * text, gint * out, guint max, guint * n)
+{
+  gchar **parts = g_strsplit (text, ",", -1);
+  gboolean ok = TRUE;
+
+  *n = 0;
+  for (guint i = 0; ok && parts[i]; i++) {
+    gchar *end;
+    gint64 v = g_ascii_strtoll (g_strstrip (parts[i]), &end, 10);
+
+    ok = end != parts[i] && *end == '\0' && v > 0 && v <= MAX_WINDOW
+        && *n < max;
+    if (ok)
+      out[(*n)++] = v;
+  }
+  g_strfreev (parts);
+  return ok && *n > 0;
+}
+
+static gboolean
+meta_error (GnetDetector * d, const gchar * key, const gchar * value,
+    const gchar * expected, GError ** error)
+{
+  g_set_error (error, GNET_ERROR, GNET_ERROR_SETTINGS,
+      "%s: metadata %s '%s' is not %s", gnet_model_get_name (d->model), key,
+      value, expected);
+  return FALSE;
+}
+
+/* Mean, std, colour order and value range, metadata then overrides. */
+static gboolean
+setup_normalize (GnetDetector * d, const GnetDetectorParams * p,
+    GError ** error)
+{
+  const gchar *v;
+  gfloat mean[3] = { 0, 0, 0 }, std[3] = { 1, 1, 1 }, range[2] = { 0, 1 };
+  gboolean bgr = FALSE;
+
+  if ((v = gnet_model_get_metadata (d->model, GNET_META_MEAN))
+      && !parse_floats (v, mean, 3))
+    return meta_error (d, GNET_META_MEAN, v, "three numbers", error);
+  if ((v = gnet_model_get_metadata (d->model, GNET_META_STD))
+      && !parse_floats (v, std, 3))
+    return meta_error (d, GNET_META_STD, v, "three numbers", error);
+  if ((v = gnet_model_get_metadata (d->model, GNET_META_INPUT_RANGE))
+      && (!parse_floats (v, range, 2) || range[0] == range[1]))
+    return meta_error (d, GNET_META_INPUT_RANGE, v, "\"0,1\" or \"0,255\"",
+        error);
+  if ((v = gnet_model_get_metadata (d->model, GNET_META_COLOR_ORDER))) {
+    if (g_ascii_strcasecmp (v, "BGR") == 0)
+      bgr = TRUE;
+    else if (g_ascii_strcasecmp (v, "RGB") != 0)
+      return meta_error (d, GNET_META_COLOR_ORDER, v, "RGB or BGR", error);
+  }
+  if (p->has_mean)
+    memcpy (mean, p->mean, sizeof (mean));
+  if (p->has_std)
+    memcpy (std, p->std, sizeof (std));
+  if (p->color_order != GNET_COLOR_ORDER_MODEL)
+    bgr = p->color_order == GNET_COLOR_ORDER_BGR;
+
+  for (guint c = 0; c < 3; c++) {
+    if (!(fabsf (std[c]) > 0.0f))
+      return meta_error (d, GNET_META_STD, gnet_model_get_metadata (d->model,
+              GNET_META_STD), "three non-zero numbers", error);
+    /* pixel 0..255 -> range[0]..range[1] -> (x - mean) / std */
+    d->norm.scale[c] = (range[1] - range[0]) / 255.0f / std[c];
+    d->norm.offset[c] = (range[0] - mean[c]) / std[c];
+  }
+  d->norm.bgr = bgr;
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The model: input, head, classes                                          */
+/* ------------------------------------------------------------------------ */
+
+static gboolean
+setup_input (GnetDetector * d, GError ** error)
+{
+  GnetTensor info;
+  const gchar *name, *v;
+
+  if (gnet_model_get_n_inputs (d->model) != 1
+      || !gnet_model_get_input (d->model, 0, &name, &info)
+      || info.ndim != 4 || info.dtype != GNET_DTYPE_FLOAT32
+      || (info.dims[1] != 3 && info.dims[1] >= 0)) {
+    g_set_error (error, GNET_ERROR, GNET_ERROR_UNSUPPORTED,
+        "%s: a detector needs one float input of shape Nx3xHxW",
+        gnet_model_get_name (d->model));
+    return FALSE;
+  }
+  d->in_h = info.dims[2];
+  d->in_w = info.dims[3];
+  if ((v = gnet_model_get_metadata (d->model, GNET_META_INPUT_SIZE))) {
+    gint hw[2];
+    guint n;
+
+    if (!parse_ints (v, hw, 2, &n))
+      return meta_error (d, GNET_META_INPUT_SIZE, v, "\"H,W\"", error);
+    d->in_h = hw[0];
+    d->in_w = n == 2 ? hw[1] : hw[0];
+  }
+  if (d->in_h <= 0 || d->in_w <= 0 || d->in_h > MAX_WINDOW
+      || d->in_w > MAX_WINDOW) {
+    g_set_error (error, GNET_ERROR, GNET_ERROR_SETTINGS,
+        "%s: the input size is not fixed; set metadata %s to \"H,W\"",
+        gnet_model_get_name (d->model), GNET_META_INPUT_SIZE);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static GnetNode *
+producer (GnetModel * m, gint value)
+{
+  GnetValue *v = gnet__model_value (m, value);
+  GnetNode *n;
+
+  if (v->producer < 0)
+    return NULL;
+  n = gnet__model_node (m, v->producer);
+  return n->removed ? NULL : n;
+}
+
+static gboolean
+op_is (const GnetNode * n, const gchar * type)
+{
+  return n != NULL && g_str_equal (n->op_type, type);
+}
+
+/* Walks back over ops that only pass values through or reshape them. */
+static gint
+skip_views (GnetModel * m, gint value, gboolean reshapes)
+{
+  GnetNode *n;
+
+  while ((n = producer (m, value)) && n->n_inputs >= 1 && n->inputs[0] >= 0
+      && (op_is (n, "Identity") || op_is (n, "Dropout")
+          || (reshapes && (op_is (n, "Flatten") || op_is (n, "Reshape")
+                  || op_is (n, "Squeeze")))))
+    value = n->inputs[0];
+  return value;
+}
+
+static gint64
+value_numel (const GnetValue * v)
+{
+  gint64 n = 1;
+
+  for (guint i = 0; i < v->ndim; i++)
+    n *= v->dims[i];
+  return n;
+}
+
+static const GnetValue *
+const_input (GnetModel * m, const GnetNode * n, guint k)
+{
+  const GnetValue *v;
+
+  if (k >= n->n_inputs || n->inputs[k] < 0)
+    return NULL;
+  v = gnet__model_value (m, n->inputs[k]);
+  return v->is_const && v->dtype == GNET_DTYPE_FLOAT32 ? v : NULL;
+}
+
+/* An AveragePool we can read as "average of the whole map": no pads, and
+ * (checked later against F's size) a kernel the size of F. */
+static gboolean
+plain_average_pool (const GnetNode * n, gint64 kernel[2])
+{
+  const gint64 *ks, *pads;
+  guint nk, np;
+  const gchar *auto_pad;
+
+  if (!gnet__attr_ints (n, "kernel_shape", &ks, &nk, NULL) || nk != 2
+      || !gnet__attr_ints (n, "pads", &pads, &np, NULL)
+      || !gnet__attr_string (n, "auto_pad", "NOTSET", &auto_pad, NULL))
+    return FALSE;
+  for (guint i = 0; i < np; i++)
+    if (pads[i] != 0)
+      return FALSE;
+  if (!g_str_equal (auto_pad, "NOTSET") && !g_str_equal (auto_pad, "VALID"))
+    return FALSE;
+  kernel[0] = ks[0];
+  kernel[1] = ks[1];
+  return TRUE;
+}
+
+/* Finds [Softmax] <- Gemm <- views <- GlobalAveragePool/AveragePool <- F,
+ * records F and the Gemm's weights.  FALSE (no error) when the graph ends
+ * some other way; *why says what did not match. */
+static gboolean
+find_head (GnetDetector * d, gint64 kernel[2], const gchar ** why)
+{
+  GnetModel *m = d->model;
+  gint v = skip_views (m, g_array_index (m->outputs, gint, 0), FALSE);
+  GnetNode *n = producer (m, v), *gemm;
+  const GnetValue *b, *c;
+  gfloat alpha, beta;
+  gint64 ta, tb, k, ch;
+
+  if (op_is (n, "Softmax"))
+    n = producer (m, skip_views (m, n->inputs[0], FALSE));
+  if (!op_is (n, "Gemm")) {
+    *why = "the output is not computed by a Gemm (with or without Softmax)";
+    return FALSE;
+  }
+  gemm = n;
+  b = const_input (m, gemm, 1);
+  c = gemm->n_inputs > 2 && gemm->inputs[2] >= 0 ? const_input (m, gemm, 2)
+      : NULL;
+  if (!gnet__attr_float (gemm, "alpha", 1.0f, &alpha, NULL)
+      || !gnet__attr_float (gemm, "beta", 1.0f, &beta, NULL)
+      || !gnet__attr_int (gemm, "transA", 0, &ta, NULL)
+      || !gnet__attr_int (gemm, "transB", 0, &tb, NULL)
+      || ta != 0 || b == NULL || b->ndim != 2
+      || (gemm->n_inputs > 2 && gemm->inputs[2] >= 0 && c == NULL)) {
+    *why = "the final Gemm does not have constant weights";
+    return FALSE;
+  }
+  k = tb ? b->dims[0] : b->dims[1];
+  ch = tb ? b->dims[1] : b->dims[0];
+  if (c && value_numel (c) != k && value_numel (c) != 1) {
+    *why = "the final Gemm's bias is not one value per class";
+    return FALSE;
+  }
+
+  n = producer (m, skip_views (m, gemm->inputs[0], TRUE));
+  kernel[0] = kernel[1] = 0;
+  if (!op_is (n, "GlobalAveragePool")
+      && !(op_is (n, "AveragePool") && plain_average_pool (n, kernel))) {
+    *why = "the Gemm's input is not an average pooling to 1x1";
+    return FALSE;
+  }
+  d->feature = g_strdup (gnet__model_value (m, n->inputs[0])->name);
+  d->channels = ch;
+  d->n_classes = k;
+  d->head_w = g_new (gfloat, k * ch);
+  d->head_b = g_new0 (gfloat, k);
+  for (gint64 i = 0; i < k; i++) {
+    const gfloat *bw = b->data, *bc = c ? c->data : NULL;
+
+    for (gint64 j = 0; j < ch; j++)
+      d->head_w[i * ch + j] = alpha * (tb ? bw[i * ch + j] : bw[j * k + i]);
+    if (bc)
+      d->head_b[i] = beta * bc[value_numel (c) == 1 ? 0 : i];
+  }
+  return TRUE;
+}
+
+static GnetTensor
+input_tensor (const GnetDetector * d, gint64 n, gint64 h, gint64 w,
+    gpointer data)
+{
+  GnetTensor t = { GNET_DTYPE_FLOAT32, 4, {n, 3, h, w}, data };
+  return t;
+}
+
+/* Plans the feature session at the input size and twice it: F's size at
+ * the input size gives the cells under a window, and the growth between
+ * the two gives the network stride (input / cells is wrong for unpadded
+ * networks). */
+static gboolean
+probe_head (GnetDetector * d, const gint64 kernel[2], const gchar ** why,
+    GError ** error)
+{
+  const gchar *names[] = { d->feature, NULL };
+  GnetSession *s;
+  GnetTensor in = input_tensor (d, 1, d->in_h, d->in_w, NULL);
+  const GnetTensor *f;
+  gint64 fh, fw, fh2, fw2;
+
+  s = gnet_session_new_with_outputs (d->model, names, 1, error);
+  if (s == NULL || !gnet_session_plan (s, &in, 1, error))
+    goto failed;
+  f = gnet_session_get_output (s, 0);
+  if (f->ndim != 4 || f->dims[1] != d->channels) {
+    *why = "the pooled feature map is not 4-D with one channel per Gemm row";
+    gnet_session_free (s);
+    return TRUE;
+  }
+  fh = f->dims[2];
+  fw = f->dims[3];
+  d->window_macs = gnet_session_get_macs (s) + (guint64) d->n_classes
+      * d->channels;
+  in = input_tensor (d, 1, 2 * d->in_h, 2 * d->in_w, NULL);
+  if (!gnet_session_plan (s, &in, 1, error))
+    goto failed;
+  f = gnet_session_get_output (s, 0);
+  fh2 = f->dims[2];
+  fw2 = f->dims[3];
+  gnet_session_free (s);
+
+  if (kernel[0] && (kernel[0] != fh || kernel[1] != fw)) {
+    *why = "the AveragePool kernel is not the size of the feature map";
+    return TRUE;
+  }
+  if (fh2 <= fh || fw2 <= fw || d->in_h % (fh2 - fh) != 0
+      || d->in_w % (fw2 - fw) != 0 || d->in_h / (fh2 - fh)
+      != d->in_w / (fw2 - fw)) {
+    *why = "the feature map does not grow with the input by a whole stride";
+    return TRUE;
+  }
+  d->cells_h = fh;
+  d->cells_w = fw;
+  d->net_stride = d->in_h / (fh2 - fh);
+  d->has_head = TRUE;
+  return TRUE;
+
+failed:
+  g_prefix_error (error, "detector: ");
+  gnet_session_free (s);
+  return FALSE;
+}
+
+/* No usable head: the model's output are the class scores themselves. */
+static gboolean
+probe_classifier (GnetDetector * d, GError ** error)
+{
+  GnetModel *m = d->model;
+  GnetSession *s = gnet_session_new (m, 1, error);
+  GnetTensor in = input_tensor (d, 1, d->in_h, d->in_w, NULL);
+  gint out = g_array_index (m->outputs, gint, 0);
+
+  if (s == NULL || !gnet_session_plan (s, &in, 1, error)) {
+    g_prefix_error (error, "detector: ");
+    gnet_session_free (s);
+    return FALSE;
+  }
+  d->n_classes = gnet_tensor_numel (gnet_session_get_output (s, 0));
+  d->window_macs = gnet_session_get_macs (s);
+  /* Caffe exports reshape to a constant (1, C): such graphs only take one
+   * window per run. */
+  in = input_tensor (d, 2, d->in_h, d->in_w, NULL);
+  d->max_batch = gnet_session_plan (s, &in, 1, NULL)
+      && gnet_tensor_numel (gnet_session_get_output (s, 0))
+      == 2 * (gint64) d->n_classes ? BATCH_MAX : 1;
+  gnet_session_free (s);
+  d->output_is_prob = op_is (producer (m, skip_views (m, out, FALSE)),
+      "Softmax");
+  return TRUE;
+}
+
+static gboolean
+setup_labels (GnetDetector * d, const GnetDetectorParams * p,
+    GError ** error)
+{
+  const gchar *text = gnet_model_get_metadata (d->model, GNET_META_LABELS);
+  const gchar *what = p->labels_file;
+  gchar **labels = NULL;
+  guint n;
+
+  if (p->labels_file && p->labels_file[0]) {
+    labels = gnet_labels_load_file (p->labels_file, error);
+  } else if (text) {
+    gchar *where = g_strdup_printf ("%s: metadata %s",
+        gnet_model_get_name (d->model), GNET_META_LABELS);
+
+    labels = gnet__labels_parse (text, where, error);
+    g_free (where);
+    what = gnet_model_get_name (d->model);
+  } else {
+    labels = g_new0 (gchar *, d->n_classes + 1);
+    for (guint i = 0; i < d->n_classes; i++)
+      labels[i] = g_strdup_printf ("class %u", i);
+  }
+  if (labels == NULL)
+    return FALSE;
+  n = g_strv_length (labels);
+  if (n != d->n_classes) {
+    g_set_error (error, GNET_ERROR, GNET_ERROR_SETTINGS,
+        "%s: %u labels, but the model has %u classes", what, n,
+        d->n_classes);
+    g_strfreev (labels);
+    return FALSE;
+  }
+  d->labels = labels;
+  return TRUE;
+}
+
+static gboolean
+setup_background (GnetDetector * d, GError ** error)
+{
+  const gchar *v = gnet_model_get_metadata (d->model,
+      GNET_META_BACKGROUND_CLASS);
+  gchar *end;
+  gint64 b;
+
+  d->background = -1;
+  if (v == NULL)
+    return TRUE;
+  b = g_ascii_strtoll (v, &end, 10);
+  if (end == v || *end != '\0' || b < -1 || b >= d->n_classes)
+    return meta_error (d, GNET_META_BACKGROUND_CLASS, v,
+        "-1 or a class index", error);
+  d->background = b;
+  return TRUE;
+}
+
+static gboolean
+setup_windows (GnetDetector * d, const GnetDetectorParams * p,
+    GError ** error)
+{
+  const gchar *v = gnet_model_get_metadata (d->model, GNET_META_WINDOWS);
+  gint windows[GNET_MAX_WINDOWS];
+  guint n = 0;
+
+  if (p->n_windows > 0) {
+    memcpy (windows, p->windows, p->n_windows * sizeof (gint));
+    n = p->n_windows;
+  } else if (v) {
+    if (!parse_ints (v, windows, GNET_MAX_WINDOWS, &n))
+      return meta_error (d, GNET_META_WINDOWS, v,
+          "comma-separated window sizes", error);
+  } else {
+    windows[n++] = MAX (d->in_h, d->in_w);
+  }
+  d->n_levels = n;
+  for (guint i = 0; i < n; i++)
+    d->levels[i].window = windows[i];
+  return TRUE;
+}
+
+static gboolean
+create_sessions (GnetDetector * d, GError ** error)
+{
+  const gchar *names[] = { d->feature, NULL };
+
+  for (guint i = 0; i < d->n_levels; i++) {
+    Level *l = &d->levels[i];
+
+    if (d->has_head) {
+      l->session = gnet_session_new_with_outputs (d->model, names,
+          d->n_threads, error);
+      if (l->session && d->mode == GNET_DETECT_MODE_CROPS)
+        l->rest = gnet_session_new_with_outputs (d->model, names,
+            d->n_threads, error);
+    } else {
+      l->session = gnet_session_new (d->model, d->n_threads, error);
+      if (l->session)
+        l->rest = gnet_session_new (d->model, d->n_threads, error);
+    }
+    if (l->session == NULL || (d->mode == GNET_DETECT_MODE_CROPS
+            && l->rest == NULL))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+GnetDetector *
+gnet_detector_new (GnetModel * model, const GnetDetectorParams * params,
+    GError ** error)
+{
+  GnetDetector *d;
+  gint64 kernel[2];
+  const gchar *why = NULL;
+
+  g_return_val_if_fail (model != NULL, NULL);
+  g_return_val_if_fail (params != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!check_params (params, error))
+    return NULL;
+
+  d = g_new0 (GnetDetector, 1);
+  d->model = gnet_model_ref (model);
+  d->mode = params->mode;
+  d->refine = params->refine;
+  d->threshold = params->threshold;
+  d->iou_threshold = params->iou_threshold;
+  d->max_detections = params->max_detections;
+  d->n_threads = params->n_threads;
+  d->max_batch = BATCH_MAX;
+
+  if (!setup_input (d, error) || !setup_normalize (d, params, error))
+    goto failed;
+  if (gnet_model_get_n_outputs (model) < 1) {
+    g_set_error (error, GNET_ERROR, GNET_ERROR_UNSUPPORTED,
+        "%s: the model has no output", gnet_model_get_name (model));
+    goto failed;
+  }
+  if (find_head (d, kernel, &why) && !probe_head (d, kernel, &why, error))
+    goto failed;
+  if (!d->has_head) {
+    if (d->mode == GNET_DETECT_MODE_DENSE || d->refine == GNET_REFINE_CAM) {
+      g_set_error (error, GNET_ERROR, GNET_ERROR_UNSUPPORTED,
+          "%s: %s needs a head of average pooling to 1x1, flatten and Gemm, "
+          "but %s; use mode crops%s", gnet_model_get_name (model),
+          d->mode == GNET_DETECT_MODE_DENSE ? "dense evaluation"
+          : "CAM refinement", why, d->refine == GNET_REFINE_CAM
+          ? " and refine none" : "");
+      goto failed;
+    }
+    g_clear_pointer (&d->feature, g_free);
+    g_clear_pointer (&d->head_w, g_free);
+    g_clear_pointer (&d->head_b, g_free);
+    if (!probe_classifier (d, error))
+      goto failed;
+  }
+  if (d->n_classes < 1) {
+    g_set_error (error, GNET_ERROR, GNET_ERROR_UNSUPPORTED,
+        "%s: the model gives no class scores", gnet_model_get_name (model));
+    goto failed;
+  }
+  if (!setup_labels (d, params, error) || !setup_background (d, error)
+      || !setup_windows (d, params, error))
+    goto failed;
+
+  d->keep = g_new (gboolean, d->n_classes);
+  if (!gnet_detector_set_classes (d, params->classes, error))
+    goto failed;
+
+  if (d->has_head) {
+    gint mx = MAX (1, (gint) lroundf (params->stride * d->in_w
+            / d->net_stride));
+    gint my = MAX (1, (gint) lroundf (params->stride * d->in_h
+            / d->net_stride));
+
+    d->step_x = mx * d->net_stride;
+    d->step_y = my * d->net_stride;
+    gnet__cam_init (&d->cam, d->cells_h, d->cells_w, d->in_h, d->in_w,
+        d->net_stride, CAM_THRESHOLD);
+  } else {
+    d->step_x = MAX (1, (gint) lroundf (params->stride * d->in_w));
+    d->step_y = MAX (1, (gint) lroundf (params->stride * d->in_h));
+  }
+  if (!create_sessions (d, error))
+    goto failed;
+  return d;
+
+failed:
+  gnet_detector_free (d);
+  return NULL;
+}
+
+static void
+clear_frame (GnetDetector * d)
+{
+  for (guint i = 0; i < d->n_levels; i++) {
+    gnet__resample_axis_clear (&d->levels[i].ax);
+    gnet__resample_axis_clear (&d->levels[i].ay);
+    d->levels[i].active = FALSE;
+  }
+  g_clear_pointer (&d->scratch, g_free);
+  g_clear_pointer (&d->pixels, g_free);
+  g_clear_pointer (&d->batch, g_free);
+  g_clear_pointer (&d->rowsum, g_free);
+  g_clear_pointer (&d->pooled, g_free);
+  g_clear_pointer (&d->scores, g_free);
+  g_clear_pointer (&d->boxes, g_free);
+  d->frame_w = d->frame_h = 0;
+  d->max_positions = d->box_capacity = 0;
+  d->n_boxes = 0;
+}
+
+void
+gnet_detector_free (GnetDetector * d)
+{
+  if (d == NULL)
+    return;
+  clear_frame (d);
+  for (guint i = 0; i < d->n_levels; i++) {
+    gnet_session_free (d->levels[i].session);
+    gnet_session_free (d->levels[i].rest);
+  }
+  gnet__cam_clear (&d->cam);
+  g_free (d->keep);
+  g_strfreev (d->labels);
+  g_free (d->feature);
+  g_free (d->head_w);
+  g_free (d->head_b);
+  gnet_model_unref (d->model);
+  g_free (d);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Settings and queries                                                     */
+/* ------------------------------------------------------------------------ */
+
+void
+gnet_detector_set_threshold (GnetDetector * d, gfloat threshold)
+{
+  g_return_if_fail (d != NULL);
+  g_return_if_fail (threshold >= 0.0f && threshold <= 1.0f);
+  d->threshold = threshold;
+}
+
+gboolean
+gnet_detector_set_classes (GnetDetector * d, const gchar * classes,
+    GError ** error)
+{
+  gchar **names;
+  GString *unknown = NULL;
+  gboolean *keep;
+  gboolean any = FALSE;
+
+  g_return_val_if_fail (d != NULL, FALSE);
+
+  keep = g_new0 (gboolean, d->n_classes);
+  names = g_strsplit (classes ? classes : "", ",", -1);
+  for (guint i = 0; names[i]; i++) {
+    const gchar *name = g_strstrip (names[i]);
+    gboolean found = FALSE;
+
+    if (name[0] == '\0')
+      continue;
+    any = TRUE;
+    for (guint k = 0; k < d->n_classes; k++)
+      if (gnet__label_matches (d->labels[k], name))
+        keep[k] = found = TRUE;
+    if (!found) {
+      if (unknown == NULL)
+        unknown = g_string_new (NULL);
+      else
+        g_string_append (unknown, ", ");
+      g_string_append_printf (unknown, "'%s'", name);
+    }
+  }
+  g_strfreev (names);
+  if (unknown) {
+    g_set_error (error, GNET_ERROR, GNET_ERROR_SETTINGS,
+        "classes: no label named %s in %s", unknown->str,
+        gnet_model_get_name (d->model));
+    g_string_free (unknown, TRUE);
+    g_free (keep);
+    return FALSE;
+  }
+  for (guint k = 0; k < d->n_classes; k++)
+    d->keep[k] = any ? keep[k] : TRUE;
+  g_free (keep);
+  return TRUE;
+}
+
+guint
+gnet_detector_get_n_classes (const GnetDetector * d)
+{
+  g_return_val_if_fail (d != NULL, 0);
+  return d->n_classes;
+}
+
+const gchar *
+gnet_detector_get_label (const GnetDetector * d, guint class_id)
+{
+  g_return_val_if_fail (d != NULL, NULL);
+  if (class_id >= d->n_classes)
+    return NULL;
+  return d->labels[class_id];
+}
+
+gint
+gnet_detector_get_background_class (const GnetDetector * d)
+{
+  g_return_val_if_fail (d != NULL, -1);
+  return d->background;
+}
+
+gint
+gnet_detector_get_min_window (const GnetDetector * d)
+{
+  gint w = G_MAXINT;
+
+  g_return_val_if_fail (d != NULL, 0);
+  for (guint i = 0; i < d->n_levels; i++)
+    w = MIN (w, d->levels[i].window);
+  return w;
+}
+
+guint64
+gnet_detector_get_last_macs (const GnetDetector * d)
+{
+  g_return_val_if_fail (d != NULL, 0);
+  return d->last_macs;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Frame set-up: everything that depends on the frame size                  */
+/* ------------------------------------------------------------------------ */
+
+static gboolean
+setup_level (GnetDetector * d, Level * l, gint width, gint height,
+    GError ** error)
+{
+  l->active = FALSE;
+  if (width < l->window || height < l->window)
+    return TRUE;
+  l->lw = MAX (d->in_w, (gint) lround ((gdouble) width * d->in_w
+          / l->window));
+  l->lh = MAX (d->in_h, (gint) lround ((gdouble) height * d->in_h
+          / l->window));
+  l->sx = (gdouble) width / l->lw;
+  l->sy = (gdouble) height / l->lh;
+  l->nx = (l->lw - d->in_w) / d->step_x + 1;
+  l->ny = (l->lh - d->in_h) / d->step_y + 1;
+
+  if (d->mode == GNET_DETECT_MODE_DENSE) {
+    GnetTensor in = input_tensor (d, 1, l->lh, l->lw, NULL);
+    const GnetTensor *f;
+
+    if (!gnet_session_plan (l->session, &in, 1, error))
+      return FALSE;
+    f = gnet_session_get_output (l->session, 0);
+    /* Positions whose cells all exist (a padded network has more cells
+     * than whole windows; an unpadded one may have fewer). */
+    l->nx = MIN (l->nx, (gint) (f->dims[3] - d->cells_w)
+        / (d->step_x / d->net_stride) + 1);
+    l->ny = MIN (l->ny, (gint) (f->dims[2] - d->cells_h)
+        / (d->step_y / d->net_stride) + 1);
+    if (l->nx <= 0 || l->ny <= 0)
+      return TRUE;
+  } else {
+    gint n = l->nx * l->ny;
+    GnetTensor in;
+
+    l->batch = MIN (n, (gint) d->max_batch);
+    in = input_tensor (d, l->batch, d->in_h, d->in_w, NULL);
+    if (!gnet_session_plan (l->session, &in, 1, error))
+      return FALSE;
+    if (n % l->batch) {
+      in.dims[0] = n % l->batch;
+      if (!gnet_session_plan (l->rest, &in, 1, error))
+        return FALSE;
+    }
+  }
+  gnet__resample_axis_init (&l->ax, width, l->lw);
+  gnet__resample_axis_init (&l->ay, height, l->lh);
+  l->active = TRUE;
+  return TRUE;
+}
+
+static gboolean
+setup_frame (GnetDetector * d, gint width, gint height, GError ** error)
+{
+  gsize scratch = 0, pixels = 0, positions = 0, rowsum = 0, boxes = 0;
+  gsize channels = d->has_head ? d->channels : 0;
+
+  clear_frame (d);
+  for (guint i = 0; i < d->n_levels; i++) {
+    Level *l = &d->levels[i];
+    gsize n;
+
+    if (!setup_level (d, l, width, height, error)) {
+      g_prefix_error (error, "detector: level for window %d: ", l->window);
+      clear_frame (d);
+      return FALSE;
+    }
+    if (!l->active)
+      continue;
+    n = (gsize) l->nx * l->ny;
+    scratch = MAX (scratch, gnet__image_resample_scratch (width, height,
+            l->lw));
+    pixels = MAX (pixels, 3 * (gsize) l->lw * l->lh);
+    positions = MAX (positions, d->mode == GNET_DETECT_MODE_DENSE ? n
+        : (gsize) l->batch);
+    if (d->mode == GNET_DETECT_MODE_DENSE) {
+      const GnetTensor *f = gnet_session_get_output (l->session, 0);
+      rowsum = MAX (rowsum, (gsize) f->dims[2] * l->nx);
+    }
+    boxes += n;
+  }
+  d->scratch = g_new (gfloat, MAX (1, scratch));
+  d->pixels = g_new (gfloat, MAX (1, pixels));
+  if (d->mode == GNET_DETECT_MODE_CROPS)
+    d->batch = g_new (gfloat, MAX (1, positions * 3 * d->in_h * d->in_w));
+  d->rowsum = g_new (gfloat, MAX (1, rowsum));
+  d->pooled = g_new (gfloat, MAX (1, positions * channels));
+  d->scores = g_new (gfloat, MAX (1, positions * d->n_classes));
+  d->boxes = g_new (GnetBox, MAX (1, boxes));
+  d->max_positions = positions;
+  d->box_capacity = boxes;
+  d->frame_w = width;
+  d->frame_h = height;
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Scoring                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* scores (n_classes x n) = W . pooled (C x n) + b, then softmax per
+ * column: the Gemm as a 1x1 convolution over all positions at once. */
+static void
+apply_head (GnetDetector * d, gint n)
+{
+  gint k = d->n_classes;
+
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, k, n, d->channels,
+      1.0f, d->head_w, d->channels, d->pooled, n, 0.0f, d->scores, n);
+  for (gint i = 0; i < k; i++)
+    for (gint j = 0; j < n; j++)
+      d->scores[(gsize) i * n + j] += d->head_b[i];
+  d->last_macs += (guint64) k * d->channels * n;
+}
+
+static void
+softmax_columns (gfloat * scores, gint k, gint n)
+{
+  for (gint j = 0; j < n; j++) {
+    gfloat max = scores[j], sum = 0.0f;
+
+    for (gint i = 1; i < k; i++)
+      max = MAX (max, scores[(gsize) i * n + j]);
+    for (gint i = 0; i < k; i++) {
+      gfloat *s = &scores[(gsize) i * n + j];
+
+      *s = expf (*s - max);
+      sum += *s;
+    }
+    for (gint i = 0; i < k; i++)
+      scores[(gsize) i * n + j] /= sum;
+  }
+}
+
+/* Features of one window for CAM: cells (0, 0) of the window, strides. */
+typedef struct
+{
+  const gfloat *base;
+  gsize channel_stride;
+  gsize row_stride;
+} WindowFeatures;
+
+/* Turns column j of the scores into a box if it passes, for the window at
+ * level pixels (px, py). */
+static void
+consider (GnetDetector * d, const Level * l, gint n, gint j, gint px,
+    gint py, const WindowFeatures * wf)
+{
+  gint best = -1;
+  gfloat conf = -1.0f;
+  gfloat wb[4] = { 0, 0, d->in_w, d->in_h };
+  GnetBox *box;
+
+  for (guint k = 0; k < d->n_classes; k++) {
+    gfloat p = d->scores[(gsize) k * n + j];
+
+    if ((gint) k != d->background && d->keep[k] && p > conf) {
+      conf = p;
+      best = k;
+    }
+  }
+  if (best < 0 || conf < d->threshold || d->n_boxes >= d->box_capacity)
+    return;
+  if (d->refine == GNET_REFINE_CAM && wf != NULL)
+    gnet__cam_box (&d->cam, d->head_w + (gsize) best * d->channels,
+        d->channels, wf->base, wf->channel_stride, wf->row_stride, wb);
+
+  box = &d->boxes[d->n_boxes++];
+  box->x0 = (px + wb[0]) * l->sx;
+  box->y0 = (py + wb[1]) * l->sy;
+  box->x1 = (px + wb[2]) * l->sx;
+  box->y1 = (py + wb[3]) * l->sy;
+  box->confidence = conf;
+  box->class_id = best;
+  box->label = d->labels[best];
+}
+
+/* Average of every window's cells: horizontal sums of each row at the
+ * window columns, then vertical sums of those: C x (Hf x nx + ny x nx). */
+static void
+pool_windows (GnetDetector * d, const Level * l, const GnetTensor * f)
+{
+  gint hf = f->dims[2], wf = f->dims[3];
+  gint mx = d->step_x / d->net_stride, my = d->step_y / d->net_stride;
+  gint n = l->nx * l->ny;
+  gfloat inv = 1.0f / (d->cells_h * d->cells_w);
+
+  for (gint c = 0; c < d->channels; c++) {
+    const gfloat *fc = (const gfloat *) f->data + (gsize) c * hf * wf;
+    gfloat *out = d->pooled + (gsize) c * n;
+
+    for (gint y = 0; y < hf; y++)
+      for (gint ix = 0; ix < l->nx; ix++) {
+        const gfloat *r = fc + (gsize) y * wf + ix * mx;
+        gfloat s = 0.0f;
+
+        for (gint dx = 0; dx < d->cells_w; dx++)
+          s += r[dx];
+        d->rowsum[y * l->nx + ix] = s;
+      }
+    for (gint iy = 0; iy < l->ny; iy++)
+      for (gint ix = 0; ix < l->nx; ix++) {
+        gfloat s = 0.0f;
+
+        for (gint dy = 0; dy < d->cells_h; dy++)
+          s += d->rowsum[(iy * my + dy) * l->nx + ix];
+        out[iy * l->nx + ix] = s * inv;
+      }
+  }
+}
+
+static gboolean
+run_dense (GnetDetector * d, Level * l, GError ** error)
+{
+  GnetTensor in = input_tensor (d, 1, l->lh, l->lw, d->pixels);
+  const GnetTensor *f;
+  gint n = l->nx * l->ny;
+  gint mx = d->step_x / d->net_stride, my = d->step_y / d->net_stride;
+
+  if (!gnet_session_run (l->session, &in, 1, error))
+    return FALSE;
+  d->last_macs += gnet_session_get_macs (l->session);
+  f = gnet_session_get_output (l->session, 0);
+  pool_windows (d, l, f);
+  apply_head (d, n);
+  softmax_columns (d->scores, d->n_classes, n);
+  for (gint iy = 0; iy < l->ny; iy++)
+    for (gint ix = 0; ix < l->nx; ix++) {
+      gsize hf = f->dims[2], wf = f->dims[3];
+      WindowFeatures w = {
+        (const gfloat *) f->data + iy * my * wf + ix * mx, hf * wf, wf
+      };
+
+      consider (d, l, n, iy * l->nx + ix, ix * d->step_x, iy * d->step_y,
+          &w);
+    }
+  return TRUE;
+}
+
+/* Copies windows first .. first + n - 1 of the level into the batch. */
+static void
+gather_crops (GnetDetector * d, const Level * l, gint first, gint n)
+{
+  gsize plane = (gsize) l->lw * l->lh, crop = (gsize) d->in_w * d->in_h;
+
+  for (gint i = 0; i < n; i++) {
+    gint pos = first + i;
+    gint px = (pos % l->nx) * d->step_x, py = (pos / l->nx) * d->step_y;
+
+    for (gint c = 0; c < 3; c++) {
+      const gfloat *src = d->pixels + c * plane + (gsize) py * l->lw + px;
+      gfloat *dst = d->batch + (i * 3 + c) * crop;
+
+      for (gint y = 0; y < d->in_h; y++)
+        memcpy (dst + (gsize) y * d->in_w, src + (gsize) y * l->lw,
+            d->in_w * sizeof (gfloat));
+    }
+  }
+}
+
+static void
+score_crops (GnetDetector * d, const GnetTensor * out, gint n)
+{
+  if (d->has_head) {
+    gsize cells = (gsize) d->cells_h * d->cells_w;
+    gfloat inv = 1.0f / cells;
+
+    for (gint i = 0; i < n; i++)
+      for (gint c = 0; c < d->channels; c++) {
+        const gfloat *f = (const gfloat *) out->data
+            + ((gsize) i * d->channels + c) * cells;
+        gfloat s = 0.0f;
+
+        for (gsize k = 0; k < cells; k++)
+          s += f[k];
+        d->pooled[(gsize) c * n + i] = s * inv;
+      }
+    apply_head (d, n);
+    softmax_columns (d->scores, d->n_classes, n);
+  } else {
+    const gfloat *o = out->data;
+
+    for (gint i = 0; i < n; i++)
+      for (guint k = 0; k < d->n_classes; k++)
+        d->scores[(gsize) k * n + i] = o[(gsize) i * d->n_classes + k];
+    if (!d->output_is_prob)
+      softmax_columns (d->scores, d->n_classes, n);
+  }
+}
+
+static gboolean
+run_crops (GnetDetector * d, Level * l, GError ** error)
+{
+  gint total = l->nx * l->ny;
+
+  for (gint first = 0; first < total; first += l->batch) {
+    gint n = MIN (l->batch, total - first);
+    GnetSession *s = n == l->batch ? l->session : l->rest;
+    GnetTensor in = input_tensor (d, n, d->in_h, d->in_w, d->batch);
+    const GnetTensor *out;
+
+    gather_crops (d, l, first, n);
+    if (!gnet_session_run (s, &in, 1, error))
+      return FALSE;
+    d->last_macs += gnet_session_get_macs (s);
+    out = gnet_session_get_output (s, 0);
+    score_crops (d, out, n);
+    for (gint i = 0; i < n; i++) {
+      gint pos = first + i;
+      gsize cells = (gsize) d->cells_h * d->cells_w;
+      WindowFeatures w = {
+        (const gfloat *) out->data + (gsize) i * d->channels * cells,
+        cells, d->cells_w
+      };
+
+      consider (d, l, n, i, (pos % l->nx) * d->step_x,
+          (pos / l->nx) * d->step_y, d->has_head ? &w : NULL);
+    }
+  }
+  return TRUE;
+}
+
+gboolean
+gnet_detector_process (GnetDetector * d, const GnetImage * image,
+    const GnetBox ** boxes, guint * n_boxes, GError ** error)
+{
+  g_return_val_if_fail (d != NULL, FALSE);
+  g_return_val_if_fail (image != NULL, FALSE);
+  g_return_val_if_fail (boxes != NULL && n_boxes != NULL, FALSE);
+
+  *boxes = NULL;
+  *n_boxes = 0;
+  if (!gnet__image_check (image, error))
+    return FALSE;
+  if ((image->width != d->frame_w || image->height != d->frame_h)
+      && !setup_frame (d, image->width, image->height, error))
+    return FALSE;
+
+  d->n_boxes = 0;
+  d->last_macs = 0;
+  for (guint i = 0; i < d->n_levels; i++) {
+    Level *l = &d->levels[i];
+    gboolean ok;
+
+    if (!l->active)
+      continue;
+    gnet__image_resample (image, &l->ax, &l->ay, &d->norm, d->scratch,
+        d->pixels);
+    ok = d->mode == GNET_DETECT_MODE_DENSE ? run_dense (d, l, error)
+        : run_crops (d, l, error);
+    if (!ok)
+      return FALSE;
+  }
+
+  for (guint i = 0; i < d->n_boxes; i++) {
+    GnetBox *b = &d->boxes[i];
+
+    b->x0 = CLAMP (b->x0, 0.0f, (gfloat) image->width);
+    b->x1 = CLAMP (b->x1, 0.0f, (gfloat) image->width);
+    b->y0 = CLAMP (b->y0, 0.0f, (gfloat) image->height);
+    b->y1 = CLAMP (b->y1, 0.0f, (gfloat) image->height);
+  }
+  d->n_boxes = gnet_nms (d->boxes, d->n_boxes, d->iou_threshold,
+      d->max_detections);
+  *boxes = d->boxes;
+  *n_boxes = d->n_boxes;
+  return TRUE;
+}

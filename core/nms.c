@@ -1,1 +1,74 @@
+/* nms.c - greedy per-class non-maximum suppression.
+ *
+ * Works in place and allocates nothing, so the detector can call it on
+ * every frame: the boxes are sorted by confidence, then each box is kept
+ * unless it overlaps an already kept box of its class by more than the
+ * threshold.  Kept boxes are compacted to the front, which is safe because
+ * the write index never passes the read index.
+ */
 #include "gnet-private.h"
+
+#include <stdlib.h>
+
+gfloat
+gnet_box_iou (const GnetBox * a, const GnetBox * b)
+{
+  gfloat iw, ih, inter, uni;
+
+  g_return_val_if_fail (a != NULL && b != NULL, 0.0f);
+
+  iw = MIN (a->x1, b->x1) - MAX (a->x0, b->x0);
+  ih = MIN (a->y1, b->y1) - MAX (a->y0, b->y0);
+  if (iw <= 0.0f || ih <= 0.0f)
+    return 0.0f;
+  inter = iw * ih;
+  uni = (a->x1 - a->x0) * (a->y1 - a->y0)
+      + (b->x1 - b->x0) * (b->y1 - b->y0) - inter;
+  return uni > 0.0f ? inter / uni : 0.0f;
+}
+
+/* Highest confidence first; ties broken on everything else so the result
+ * does not depend on the qsort implementation. */
+static int
+compare_boxes (const void *pa, const void *pb)
+{
+  const GnetBox *a = pa, *b = pb;
+
+  if (a->confidence != b->confidence)
+    return a->confidence > b->confidence ? -1 : 1;
+  if (a->class_id != b->class_id)
+    return a->class_id < b->class_id ? -1 : 1;
+  if (a->y0 != b->y0)
+    return a->y0 < b->y0 ? -1 : 1;
+  if (a->x0 != b->x0)
+    return a->x0 < b->x0 ? -1 : 1;
+  if (a->y1 != b->y1)
+    return a->y1 < b->y1 ? -1 : 1;
+  if (a->x1 != b->x1)
+    return a->x1 < b->x1 ? -1 : 1;
+  return 0;
+}
+
+guint
+gnet_nms (GnetBox * boxes, guint n_boxes, gfloat iou_threshold,
+    guint max_keep)
+{
+  guint n_kept = 0;
+
+  g_return_val_if_fail (boxes != NULL || n_boxes == 0, 0);
+
+  if (n_boxes == 0 || max_keep == 0)
+    return 0;
+  qsort (boxes, n_boxes, sizeof (GnetBox), compare_boxes);
+
+  for (guint i = 0; i < n_boxes && n_kept < max_keep; i++) {
+    gboolean suppressed = FALSE;
+
+    for (guint j = 0; j < n_kept && !suppressed; j++)
+      suppressed = boxes[j].class_id == boxes[i].class_id
+          && gnet_box_iou (&boxes[j], &boxes[i]) > iou_threshold;
+    if (!suppressed)
+      boxes[n_kept++] = boxes[i];
+  }
+  return n_kept;
+}

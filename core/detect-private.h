@@ -1,0 +1,100 @@
+/* detect-private.h - what the detector's files (detect.c, image.c, cam.c,
+ * labels.c) share with each other and nobody else.
+ */
+#ifndef GNET_DETECT_PRIVATE_H
+#define GNET_DETECT_PRIVATE_H
+
+#include "gnet.h"
+
+G_BEGIN_DECLS
+
+/* ------------------------------------------------------------------------ */
+/* image.c: pixel formats and resampling                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Precomputed weights to resample one axis from in_size to out_size samples
+ * (antialiased bilinear: a triangle filter widened by the scale when
+ * downscaling, so every input pixel contributes; plain bilinear with pixel
+ * centres at +0.5 when upscaling).  Output i reads input
+ * first[i] .. first[i] + taps - 1 (zero weights pad the unused taps). */
+typedef struct
+{
+  gint in_size;
+  gint out_size;
+  gint taps;
+  gint *first;
+  gfloat *weights;
+} GnetResampleAxis;
+
+void gnet__resample_axis_init (GnetResampleAxis * axis, gint in_size,
+    gint out_size);
+void gnet__resample_axis_clear (GnetResampleAxis * axis);
+
+/* Checks format, size, planes and strides; GNET_ERROR_INPUT otherwise. */
+gboolean gnet__image_check (const GnetImage * image, GError ** error);
+
+/* How to turn 0..255 RGB into the network's planar input: channel c of the
+ * output is RGB channel (bgr ? 2 - c : c), times scale[c], plus offset[c]. */
+typedef struct
+{
+  gboolean bgr;
+  gfloat scale[3];
+  gfloat offset[3];
+} GnetNormalize;
+
+/* Floats of scratch gnet__image_resample() needs. */
+gsize gnet__image_resample_scratch (gint in_width, gint in_height,
+    gint out_width);
+
+/* Converts and resamples the whole image into `out`, planar 3 x out_height
+ * x out_width floats (ax: width axis, ay: height axis, both from the
+ * image's size to the output's).  I420/NV12 are BT.601 limited range. */
+void gnet__image_resample (const GnetImage * image,
+    const GnetResampleAxis * ax, const GnetResampleAxis * ay,
+    const GnetNormalize * norm, gfloat * scratch, gfloat * out);
+
+/* ------------------------------------------------------------------------ */
+/* cam.c: class activation maps                                             */
+/* ------------------------------------------------------------------------ */
+
+/* Everything one CAM refinement needs; buffers sized by gnet__cam_init. */
+typedef struct
+{
+  gint cells_h, cells_w;        /* feature cells under one window */
+  gint win_h, win_w;            /* window in level pixels (model input) */
+  gfloat cell_step;             /* level pixels between cell centres (S) */
+  gfloat threshold;             /* fraction of the map's maximum kept */
+  gfloat *cells;                /* cells_h x cells_w */
+  gfloat *map;                  /* win_h x win_w */
+  guint8 *mask;                 /* win_h x win_w */
+  gint *stack;                  /* win_h x win_w flood-fill stack */
+} GnetCam;
+
+void gnet__cam_init (GnetCam * cam, gint cells_h, gint cells_w,
+    gint win_h, gint win_w, gfloat cell_step, gfloat threshold);
+void gnet__cam_clear (GnetCam * cam);
+
+/* Computes the map of one class (weights: n_channels floats) over the
+ * window's cells of a feature map (channel c, cell (y, x) at
+ * features[c * channel_stride + y * row_stride + x]), and returns the
+ * bounding box, in window pixels (x1/y1 exclusive), of the connected region
+ * above threshold * max that holds the maximum.  FALSE (box untouched) when
+ * the map has no positive maximum. */
+gboolean gnet__cam_box (GnetCam * cam, const gfloat * weights,
+    gint n_channels, const gfloat * features, gsize channel_stride,
+    gsize row_stride, gfloat box[4]);
+
+/* ------------------------------------------------------------------------ */
+/* labels.c                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Labels from text (a file's contents or the model's metadata); `what`
+ * names the source in errors. */
+gchar **gnet__labels_parse (const gchar * text, const gchar * what,
+    GError ** error);
+/* Does a `classes` entry name this label?  Its whole text or its first
+ * comma-separated name, ignoring ASCII case. */
+gboolean gnet__label_matches (const gchar * label, const gchar * name);
+
+G_END_DECLS
+#endif /* GNET_DETECT_PRIVATE_H */
