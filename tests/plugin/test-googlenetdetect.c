@@ -1,0 +1,1006 @@
+/* test-googlenetdetect.c - GstCheck tests of the googlenetdetect element.
+ *
+ * Frames are made here: a grey RGB picture with a pure red square, turned
+ * into each supported format by GstVideoConverter (the reference, not the
+ * element's code).  The model is tests/fixtures/plugin/red.onnx, whose
+ * scores can be worked out by hand: a 32x32 window more than about half red
+ * is "red", a grey frame has nothing.  The pipelines are appsrc (not live,
+ * so detection is deterministic, one frame after the other) ->
+ * googlenetdetect -> appsink.
+ */
+#include <gst/check/gstcheck.h>
+#include <gst/app/app.h>
+#include <gst/video/video.h>
+#include <json-glib/json-glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+static gchar *red_model;
+static gchar *slow_model;
+
+static const GstVideoFormat all_formats[] = {
+  GST_VIDEO_FORMAT_RGB, GST_VIDEO_FORMAT_BGR, GST_VIDEO_FORMAT_RGBA,
+  GST_VIDEO_FORMAT_BGRA, GST_VIDEO_FORMAT_ARGB, GST_VIDEO_FORMAT_ABGR,
+  GST_VIDEO_FORMAT_RGBx, GST_VIDEO_FORMAT_BGRx, GST_VIDEO_FORMAT_xRGB,
+  GST_VIDEO_FORMAT_xBGR, GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_NV12,
+};
+
+#define FRAME_DURATION (GST_SECOND / 30)
+
+/* ------------------------------------------------------------------------ */
+/* Frames                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct
+{
+  gint x, y, size;              /* size 0: no square */
+} Square;
+
+static GstBuffer *
+make_frame (GstVideoFormat format, gint width, gint height, Square sq)
+{
+  GstVideoInfo rgb_info, info;
+  GstVideoFrame in, out;
+  GstVideoConverter *conv;
+  GstBuffer *rgb, *buf;
+  gint x, y;
+
+  gst_video_info_set_format (&rgb_info, GST_VIDEO_FORMAT_RGB, width, height);
+  rgb = gst_buffer_new_allocate (NULL, rgb_info.size, NULL);
+  fail_unless (gst_video_frame_map (&in, &rgb_info, rgb, GST_MAP_WRITE));
+  for (y = 0; y < height; y++) {
+    guint8 *row = GST_VIDEO_FRAME_PLANE_DATA (&in, 0) +
+        y * GST_VIDEO_FRAME_PLANE_STRIDE (&in, 0);
+    for (x = 0; x < width; x++) {
+      gboolean red = sq.size > 0 && x >= sq.x && x < sq.x + sq.size
+          && y >= sq.y && y < sq.y + sq.size;
+      row[3 * x + 0] = red ? 255 : 128;
+      row[3 * x + 1] = red ? 0 : 128;
+      row[3 * x + 2] = red ? 0 : 128;
+    }
+  }
+  gst_video_frame_unmap (&in);
+  if (format == GST_VIDEO_FORMAT_RGB)
+    return rgb;
+
+  gst_video_info_set_format (&info, format, width, height);
+  buf = gst_buffer_new_allocate (NULL, info.size, NULL);
+  conv = gst_video_converter_new (&rgb_info, &info, NULL);
+  fail_unless (gst_video_frame_map (&in, &rgb_info, rgb, GST_MAP_READ));
+  fail_unless (gst_video_frame_map (&out, &info, buf, GST_MAP_WRITE));
+  gst_video_converter_frame (conv, &in, &out);
+  gst_video_frame_unmap (&out);
+  gst_video_frame_unmap (&in);
+  gst_video_converter_free (conv);
+  gst_buffer_unref (rgb);
+  return buf;
+}
+
+/* ------------------------------------------------------------------------ */
+/* appsrc ! googlenetdetect ! appsink                                       */
+/* ------------------------------------------------------------------------ */
+
+typedef struct
+{
+  GstElement *pipeline;
+  GstElement *src;
+  GstElement *det;
+  GstElement *sink;
+  GstVideoInfo info;
+  guint n_pushed;
+  GstClockTime step;            /* PTS distance between frames */
+} Run;
+
+static Run *
+run_new (const gchar * model, GstVideoFormat format, gint width,
+    gint height, const gchar * props)
+{
+  Run *run = g_new0 (Run, 1);
+  GError *err = NULL;
+  GstCaps *caps;
+  gchar *desc;
+
+  run->step = FRAME_DURATION;
+  desc = g_strdup_printf ("appsrc name=src format=time ! "
+      "googlenetdetect name=det model=\"%s\" %s ! appsink name=sink "
+      "sync=false", model, props ? props : "");
+  run->pipeline = gst_parse_launch (desc, &err);
+  fail_unless (run->pipeline != NULL, "%s: %s", desc,
+      err ? err->message : "?");
+  g_free (desc);
+  run->src = gst_bin_get_by_name (GST_BIN (run->pipeline), "src");
+  run->det = gst_bin_get_by_name (GST_BIN (run->pipeline), "det");
+  run->sink = gst_bin_get_by_name (GST_BIN (run->pipeline), "sink");
+
+  gst_video_info_set_format (&run->info, format, width, height);
+  run->info.fps_n = 30;
+  run->info.fps_d = 1;
+  caps = gst_video_info_to_caps (&run->info);
+  g_object_set (run->src, "caps", caps, NULL);
+  gst_caps_unref (caps);
+
+  fail_unless (gst_element_set_state (run->pipeline, GST_STATE_PLAYING)
+      != GST_STATE_CHANGE_FAILURE);
+  return run;
+}
+
+static void
+run_free (Run * run)
+{
+  gst_element_set_state (run->pipeline, GST_STATE_NULL);
+  gst_object_unref (run->src);
+  gst_object_unref (run->det);
+  gst_object_unref (run->sink);
+  gst_object_unref (run->pipeline);
+  g_free (run);
+}
+
+/* Pushes `buf` (taking it) stamped as frame number n_pushed. */
+static void
+run_push (Run * run, GstBuffer * buf)
+{
+  guint n = run->n_pushed++;
+
+  GST_BUFFER_PTS (buf) = n * run->step;
+  GST_BUFFER_DTS (buf) = n * run->step;
+  GST_BUFFER_DURATION (buf) = run->step;
+  GST_BUFFER_OFFSET (buf) = n;
+  GST_BUFFER_OFFSET_END (buf) = n + 1;
+  if (n == 0)
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+  else
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+  fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (run->src),
+          buf), GST_FLOW_OK);
+}
+
+static GstBuffer *
+run_pull (Run * run)
+{
+  GstSample *sample = gst_app_sink_pull_sample (GST_APP_SINK (run->sink));
+  GstBuffer *buf;
+
+  fail_unless (sample != NULL, "no frame came out");
+  buf = gst_buffer_ref (gst_sample_get_buffer (sample));
+  gst_sample_unref (sample);
+  return buf;
+}
+
+static void
+run_finish (Run * run)
+{
+  GstBus *bus;
+  GstMessage *msg;
+
+  gst_app_src_end_of_stream (GST_APP_SRC (run->src));
+  fail_unless (gst_app_sink_pull_sample (GST_APP_SINK (run->sink)) == NULL,
+      "more frames came out than went in");
+  bus = gst_element_get_bus (run->pipeline);
+  msg = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+}
+
+/* One frame through a fresh pipeline. */
+static GstBuffer *
+detect_one (const gchar * props, GstVideoFormat format, gint width,
+    gint height, Square sq)
+{
+  Run *run = run_new (red_model, format, width, height, props);
+  GstBuffer *out;
+
+  run_push (run, make_frame (format, width, height, sq));
+  out = run_pull (run);
+  run_finish (run);
+  run_free (run);
+  return out;
+}
+
+typedef struct
+{
+  guint n;
+  GstVideoRegionOfInterestMeta *metas[64];
+} Rois;
+
+static void
+get_rois (GstBuffer * buf, Rois * rois)
+{
+  gpointer state = NULL;
+  GstMeta *meta;
+
+  rois->n = 0;
+  while ((meta = gst_buffer_iterate_meta_filtered (buf, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    fail_unless (rois->n < G_N_ELEMENTS (rois->metas));
+    rois->metas[rois->n++] = (GstVideoRegionOfInterestMeta *) meta;
+  }
+}
+
+static gdouble
+rect_iou (gint ax, gint ay, gint aw, gint ah, gint bx, gint by, gint bw,
+    gint bh)
+{
+  gint ix = MAX (0, MIN (ax + aw, bx + bw) - MAX (ax, bx));
+  gint iy = MAX (0, MIN (ay + ah, by + bh) - MAX (ay, by));
+  gdouble inter = (gdouble) ix * iy;
+
+  return inter / ((gdouble) aw * ah + (gdouble) bw * bh - inter);
+}
+
+/* The one detection of a frame with a single red square: label, params
+ * structure and geometry. */
+static void
+check_red_square (GstBuffer * buf, gint width, gint height, Square sq)
+{
+  Rois rois;
+  GstVideoRegionOfInterestMeta *roi;
+  GstStructure *s;
+  const gchar *label;
+  gint label_id;
+  gdouble conf, x_min, y_min, x_max, y_max;
+
+  get_rois (buf, &rois);
+  fail_unless_equals_int (rois.n, 1);
+  roi = rois.metas[0];
+  fail_unless_equals_string (g_quark_to_string (roi->roi_type), "red");
+  fail_unless (rect_iou (roi->x, roi->y, roi->w, roi->h, sq.x, sq.y, sq.size,
+          sq.size) > 0.5, "box %u,%u %ux%u vs square %d,%d %dx%d", roi->x,
+      roi->y, roi->w, roi->h, sq.x, sq.y, sq.size, sq.size);
+
+  s = gst_video_region_of_interest_meta_get_param (roi, "detection");
+  fail_unless (s != NULL);
+  label = gst_structure_get_string (s, "label");
+  fail_unless_equals_string (label, "red");
+  fail_unless (gst_structure_get_int (s, "label_id", &label_id));
+  fail_unless_equals_int (label_id, 1);
+  fail_unless (gst_structure_get_double (s, "confidence", &conf));
+  fail_unless (conf > 0.5 && conf <= 1.0);
+  fail_unless (gst_structure_get_double (s, "x_min", &x_min));
+  fail_unless (gst_structure_get_double (s, "y_min", &y_min));
+  fail_unless (gst_structure_get_double (s, "x_max", &x_max));
+  fail_unless (gst_structure_get_double (s, "y_max", &y_max));
+  /* Normalised coordinates agree with the pixel rectangle to a pixel. */
+  fail_unless (fabs (x_min * width - roi->x) <= 1.0);
+  fail_unless (fabs (y_min * height - roi->y) <= 1.0);
+  fail_unless (fabs (x_max * width - (roi->x + roi->w)) <= 1.0);
+  fail_unless (fabs (y_max * height - (roi->y + roi->h)) <= 1.0);
+}
+
+static gboolean
+buffers_equal (GstBuffer * a, GstBuffer * b)
+{
+  GstMapInfo ma, mb;
+  gboolean eq;
+
+  fail_unless (gst_buffer_map (a, &ma, GST_MAP_READ));
+  fail_unless (gst_buffer_map (b, &mb, GST_MAP_READ));
+  eq = ma.size == mb.size && memcmp (ma.data, mb.data, ma.size) == 0;
+  gst_buffer_unmap (b, &mb);
+  gst_buffer_unmap (a, &ma);
+  return eq;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Formats, sizes, timestamps                                               */
+/* ------------------------------------------------------------------------ */
+
+static void
+check_passes_frames (GstVideoFormat format, gint width, gint height)
+{
+  Run *run = run_new (red_model, format, width, height, NULL);
+  Square none = { 0, 0, 0 };
+  GstBuffer *in[3];
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (in); i++) {
+    in[i] = make_frame (format, width, height, none);
+    run_push (run, gst_buffer_ref (in[i]));
+  }
+  for (i = 0; i < G_N_ELEMENTS (in); i++) {
+    GstBuffer *out = run_pull (run);
+    const GstBufferFlags flags = GST_BUFFER_FLAG_DISCONT |
+        GST_BUFFER_FLAG_DELTA_UNIT;
+    Rois rois;
+
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (out), GST_BUFFER_PTS (in[i]));
+    fail_unless_equals_uint64 (GST_BUFFER_DTS (out), GST_BUFFER_DTS (in[i]));
+    fail_unless_equals_uint64 (GST_BUFFER_DURATION (out),
+        GST_BUFFER_DURATION (in[i]));
+    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (out),
+        GST_BUFFER_OFFSET (in[i]));
+    fail_unless_equals_int (GST_BUFFER_FLAGS (out) & flags,
+        GST_BUFFER_FLAGS (in[i]) & flags);
+    fail_unless_equals_int (gst_buffer_get_size (out),
+        gst_buffer_get_size (in[i]));
+    get_rois (out, &rois);
+    fail_unless_equals_int (rois.n, 0);
+    /* Grey frame, no detections: nothing drawn either. */
+    fail_unless (buffers_equal (in[i], out));
+    gst_buffer_unref (out);
+    gst_buffer_unref (in[i]);
+  }
+  run_finish (run);
+  run_free (run);
+}
+
+GST_START_TEST (test_formats_and_sizes)
+{
+  static const gint sizes[][2] = { {1, 1}, {97, 61}, {1920, 1080} };
+  guint f, s;
+
+  for (f = 0; f < G_N_ELEMENTS (all_formats); f++)
+    for (s = 0; s < G_N_ELEMENTS (sizes); s++) {
+      GST_INFO ("%s %dx%d", gst_video_format_to_string (all_formats[f]),
+          sizes[s][0], sizes[s][1]);
+      check_passes_frames (all_formats[f], sizes[s][0], sizes[s][1]);
+    }
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------------ */
+/* Detections and metadata                                                  */
+/* ------------------------------------------------------------------------ */
+
+GST_START_TEST (test_detects_in_every_format)
+{
+  Square sq = { 60, 40, 40 };
+  guint f;
+
+  for (f = 0; f < G_N_ELEMENTS (all_formats); f++) {
+    GstBuffer *out = detect_one ("draw=false", all_formats[f], 160, 120, sq);
+
+    GST_INFO ("%s", gst_video_format_to_string (all_formats[f]));
+    check_red_square (out, 160, 120, sq);
+    gst_buffer_unref (out);
+  }
+  /* An odd size, the square touching the right and bottom edges. */
+  {
+    Square edge = { 57, 21, 40 };
+    GstBuffer *out = detect_one ("draw=false", GST_VIDEO_FORMAT_I420, 97, 61,
+        edge);
+
+    check_red_square (out, 97, 61, edge);
+    gst_buffer_unref (out);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_dense_and_crops_agree)
+{
+  Square sq = { 50, 30, 44 };
+  GstBuffer *dense, *crops;
+  Rois a, b;
+  guint i;
+
+  dense = detect_one ("mode=dense draw=false threshold=0.2",
+      GST_VIDEO_FORMAT_RGB, 160, 120, sq);
+  crops = detect_one ("mode=crops draw=false threshold=0.2",
+      GST_VIDEO_FORMAT_RGB, 160, 120, sq);
+  get_rois (dense, &a);
+  get_rois (crops, &b);
+  fail_unless (a.n >= 1);
+  fail_unless_equals_int (a.n, b.n);
+  for (i = 0; i < a.n; i++) {
+    gdouble ca, cb;
+
+    fail_unless_equals_int (a.metas[i]->x, b.metas[i]->x);
+    fail_unless_equals_int (a.metas[i]->y, b.metas[i]->y);
+    fail_unless_equals_int (a.metas[i]->w, b.metas[i]->w);
+    fail_unless_equals_int (a.metas[i]->h, b.metas[i]->h);
+    fail_unless_equals_int (a.metas[i]->roi_type, b.metas[i]->roi_type);
+    gst_structure_get_double (gst_video_region_of_interest_meta_get_param
+        (a.metas[i], "detection"), "confidence", &ca);
+    gst_structure_get_double (gst_video_region_of_interest_meta_get_param
+        (b.metas[i], "detection"), "confidence", &cb);
+    fail_unless (fabs (ca - cb) < 1e-3, "%g vs %g", ca, cb);
+  }
+  gst_buffer_unref (dense);
+  gst_buffer_unref (crops);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------------ */
+/* Drawing                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* The first plane's bytes of pixel (x, y), as a packed value. */
+static guint32
+pixel_at (GstVideoFrame * f, gint x, gint y)
+{
+  const GstVideoFormatInfo *finfo = f->info.finfo;
+  guint8 *p;
+  guint32 v = 0;
+  gint i, pstride = GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, 0);
+
+  p = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (f, 0) +
+      y * GST_VIDEO_FRAME_PLANE_STRIDE (f, 0) + x * pstride;
+  for (i = 0; i < pstride; i++)
+    v = (v << 8) | p[i];
+  return v;
+}
+
+GST_START_TEST (test_draw_false_changes_nothing)
+{
+  Square sq = { 60, 40, 40 };
+  guint f;
+
+  for (f = 0; f < G_N_ELEMENTS (all_formats); f++) {
+    Run *run = run_new (red_model, all_formats[f], 160, 120, "draw=false");
+    GstBuffer *in = make_frame (all_formats[f], 160, 120, sq), *out;
+    Rois rois;
+
+    run_push (run, gst_buffer_ref (in));
+    out = run_pull (run);
+    get_rois (out, &rois);
+    fail_unless_equals_int (rois.n, 1);
+    fail_unless (buffers_equal (in, out), "%s: draw=false changed pixels",
+        gst_video_format_to_string (all_formats[f]));
+    gst_buffer_unref (out);
+    gst_buffer_unref (in);
+    run_finish (run);
+    run_free (run);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_draw_marks_box_edges)
+{
+  Square sq = { 60, 40, 40 };
+  guint f;
+
+  for (f = 0; f < G_N_ELEMENTS (all_formats); f++) {
+    GstVideoFormat format = all_formats[f];
+    Run *run = run_new (red_model, format, 160, 120, "draw=true");
+    GstBuffer *in = make_frame (format, 160, 120, sq), *out;
+    GstVideoFrame fin, fout;
+    GstVideoRegionOfInterestMeta *roi;
+    Rois rois;
+    gint x, y, changed_edges = 0, changed_far = 0, n_edge = 0;
+
+    run_push (run, gst_buffer_ref (in));
+    out = run_pull (run);
+    get_rois (out, &rois);
+    fail_unless_equals_int (rois.n, 1);
+    roi = rois.metas[0];
+
+    fail_unless (gst_video_frame_map (&fin, &run->info, in, GST_MAP_READ));
+    fail_unless (gst_video_frame_map (&fout, &run->info, out, GST_MAP_READ));
+    /* Every pixel of the outline's outer ring (left, right and bottom
+     * edges; the top may be under the label) differs from the input. */
+    for (y = roi->y; y < (gint) (roi->y + roi->h); y++) {
+      n_edge += 2;
+      changed_edges += pixel_at (&fin, roi->x, y) != pixel_at (&fout, roi->x,
+          y);
+      changed_edges += pixel_at (&fin, roi->x + roi->w - 1, y) !=
+          pixel_at (&fout, roi->x + roi->w - 1, y);
+    }
+    for (x = roi->x; x < (gint) (roi->x + roi->w); x++) {
+      n_edge++;
+      changed_edges += pixel_at (&fin, x, roi->y + roi->h - 1) !=
+          pixel_at (&fout, x, roi->y + roi->h - 1);
+    }
+    /* Away from box and label (bottom rows), nothing changes. */
+    for (y = roi->y + roi->h + 2; y < 120; y++)
+      for (x = 0; x < 160; x++)
+        changed_far += pixel_at (&fin, x, y) != pixel_at (&fout, x, y);
+    /* Red outline on red square edges would not show in the first plane's
+     * luma only if the class colour matched; it does not. */
+    fail_unless_equals_int (changed_edges, n_edge);
+    fail_unless_equals_int (changed_far, 0);
+    fail_if (buffers_equal (in, out));
+
+    gst_video_frame_unmap (&fout);
+    gst_video_frame_unmap (&fin);
+    gst_buffer_unref (out);
+    gst_buffer_unref (in);
+    run_finish (run);
+    run_free (run);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_draw_at_1080p)
+{
+  Square sq = { 900, 500, 40 };
+  GstBuffer *in = make_frame (GST_VIDEO_FORMAT_NV12, 1920, 1080, sq);
+  GstBuffer *out = detect_one ("draw=true", GST_VIDEO_FORMAT_NV12, 1920,
+      1080, sq);
+
+  check_red_square (out, 1920, 1080, sq);
+  fail_if (buffers_equal (in, out));
+  gst_buffer_unref (in);
+  gst_buffer_unref (out);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------------ */
+/* Messages and the results file                                            */
+/* ------------------------------------------------------------------------ */
+
+GST_START_TEST (test_messages_and_json_match_metadata)
+{
+  gchar *dir = g_dir_make_tmp ("gnet-plugin-XXXXXX", NULL);
+  gchar *path = g_build_filename (dir, "out.jsonl", NULL);
+  gchar *props = g_strdup_printf ("message=true results-file=\"%s\"", path);
+  Run *run = run_new (red_model, GST_VIDEO_FORMAT_I420, 160, 120, props);
+  Square squares[] = { {60, 40, 40}, {0, 0, 0}, {10, 70, 36}, {0, 0, 0} };
+  GstBuffer *outs[G_N_ELEMENTS (squares)];
+  GstBus *bus = gst_element_get_bus (run->pipeline);
+  gchar *contents;
+  gchar **lines;
+  guint i, j;
+
+  for (i = 0; i < G_N_ELEMENTS (squares); i++)
+    run_push (run, make_frame (GST_VIDEO_FORMAT_I420, 160, 120, squares[i]));
+  for (i = 0; i < G_N_ELEMENTS (squares); i++)
+    outs[i] = run_pull (run);
+  run_finish (run);
+
+  fail_unless (g_file_get_contents (path, &contents, NULL, NULL));
+  fail_unless (g_str_has_suffix (contents, "\n"));
+  lines = g_strsplit (contents, "\n", -1);
+  /* One line per frame, frames without objects included. */
+  fail_unless_equals_int (g_strv_length (lines), G_N_ELEMENTS (squares) + 1);
+
+  for (i = 0; i < G_N_ELEMENTS (squares); i++) {
+    JsonParser *parser = json_parser_new ();
+    JsonObject *o, *res;
+    JsonArray *objs;
+    GstMessage *msg;
+    const GstStructure *s;
+    const GValue *dets;
+    GstClockTime ts;
+    Rois rois;
+
+    get_rois (outs[i], &rois);
+    fail_unless_equals_int (rois.n, squares[i].size ? 1 : 0);
+
+    fail_unless (json_parser_load_from_data (parser, lines[i], -1, NULL));
+    o = json_node_get_object (json_parser_get_root (parser));
+    fail_unless_equals_uint64 (json_object_get_int_member (o, "timestamp"),
+        GST_BUFFER_PTS (outs[i]));
+    res = json_object_get_object_member (o, "resolution");
+    fail_unless_equals_int (json_object_get_int_member (res, "width"), 160);
+    fail_unless_equals_int (json_object_get_int_member (res, "height"), 120);
+    objs = json_object_get_array_member (o, "objects");
+    fail_unless_equals_int (json_array_get_length (objs), rois.n);
+
+    /* The element message of this frame. */
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT);
+    fail_unless (msg != NULL);
+    s = gst_message_get_structure (msg);
+    fail_unless (gst_structure_has_name (s, "googlenetdetect"));
+    fail_unless (gst_structure_get_clock_time (s, "timestamp", &ts));
+    fail_unless_equals_uint64 (ts, GST_BUFFER_PTS (outs[i]));
+    fail_unless (gst_structure_get_clock_time (s, "running-time", &ts));
+    fail_unless_equals_uint64 (ts, GST_BUFFER_PTS (outs[i]));
+    fail_unless (gst_structure_get_clock_time (s, "stream-time", &ts));
+    fail_unless_equals_uint64 (ts, GST_BUFFER_PTS (outs[i]));
+    fail_unless (gst_structure_get_clock_time (s, "duration", &ts));
+    fail_unless_equals_uint64 (ts, FRAME_DURATION);
+    dets = gst_structure_get_value (s, "detections");
+    fail_unless (dets != NULL);
+    fail_unless_equals_int (gst_value_array_get_size (dets), rois.n);
+
+    for (j = 0; j < rois.n; j++) {
+      GstVideoRegionOfInterestMeta *roi = rois.metas[j];
+      GstStructure *p = gst_video_region_of_interest_meta_get_param (roi,
+          "detection");
+      JsonObject *obj = json_array_get_object_element (objs, j);
+      JsonObject *det = json_object_get_object_member (obj, "detection");
+      JsonObject *bb = json_object_get_object_member (det, "bounding_box");
+      const GstStructure *m = gst_value_get_structure
+          (gst_value_array_get_value (dets, j));
+      gdouble v, conf;
+      gint id;
+
+      check_red_square (outs[i], 160, 120, squares[i]);
+      fail_unless_equals_int (json_object_get_int_member (obj, "x"), roi->x);
+      fail_unless_equals_int (json_object_get_int_member (obj, "y"), roi->y);
+      fail_unless_equals_int (json_object_get_int_member (obj, "w"), roi->w);
+      fail_unless_equals_int (json_object_get_int_member (obj, "h"), roi->h);
+      fail_unless_equals_string (json_object_get_string_member (obj,
+              "roi_type"), "red");
+      fail_unless_equals_string (json_object_get_string_member (det, "label"),
+          "red");
+      fail_unless_equals_int (json_object_get_int_member (det, "label_id"), 1);
+      gst_structure_get_double (p, "confidence", &conf);
+      fail_unless (fabs (json_object_get_double_member (det, "confidence")
+              - conf) < 1e-6);
+      gst_structure_get_double (p, "x_min", &v);
+      fail_unless (fabs (json_object_get_double_member (bb, "x_min") - v)
+          < 1e-6);
+      gst_structure_get_double (p, "y_max", &v);
+      fail_unless (fabs (json_object_get_double_member (bb, "y_max") - v)
+          < 1e-6);
+
+      fail_unless_equals_string (gst_structure_get_string (m, "label"), "red");
+      fail_unless (gst_structure_get_int (m, "label_id", &id));
+      fail_unless_equals_int (id, 1);
+      fail_unless (gst_structure_get_double (m, "confidence", &v));
+      fail_unless (fabs (v - conf) < 1e-9);
+      fail_unless (gst_structure_get_int (m, "x", &id));
+      fail_unless_equals_int (id, roi->x);
+      fail_unless (gst_structure_get_int (m, "h", &id));
+      fail_unless_equals_int (id, roi->h);
+    }
+    gst_message_unref (msg);
+    g_object_unref (parser);
+    gst_buffer_unref (outs[i]);
+  }
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT) == NULL);
+
+  g_strfreev (lines);
+  g_free (contents);
+  gst_object_unref (bus);
+  run_free (run);
+  g_unlink (path);
+  g_rmdir (dir);
+  g_free (props);
+  g_free (path);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------------ */
+/* Settings while playing, inference interval                               */
+/* ------------------------------------------------------------------------ */
+
+static guint
+n_rois (GstBuffer * buf)
+{
+  Rois rois;
+
+  get_rois (buf, &rois);
+  return rois.n;
+}
+
+GST_START_TEST (test_threshold_and_classes_while_playing)
+{
+  Run *run = run_new (red_model, GST_VIDEO_FORMAT_RGBx, 160, 120,
+      "draw=false");
+  Square sq = { 60, 40, 40 };
+  GstBuffer *out;
+
+  run_push (run, make_frame (GST_VIDEO_FORMAT_RGBx, 160, 120, sq));
+  out = run_pull (run);
+  fail_unless_equals_int (n_rois (out), 1);
+  gst_buffer_unref (out);
+
+  /* Nothing reaches a probability above 1. */
+  g_object_set (run->det, "threshold", 1.0, NULL);
+  run_push (run, make_frame (GST_VIDEO_FORMAT_RGBx, 160, 120, sq));
+  out = run_pull (run);
+  fail_unless_equals_int (n_rois (out), 0);
+  gst_buffer_unref (out);
+
+  g_object_set (run->det, "threshold", 0.5, "classes", "blue", NULL);
+  run_push (run, make_frame (GST_VIDEO_FORMAT_RGBx, 160, 120, sq));
+  out = run_pull (run);
+  fail_unless_equals_int (n_rois (out), 0);
+  gst_buffer_unref (out);
+
+  g_object_set (run->det, "classes", "red,blue", NULL);
+  run_push (run, make_frame (GST_VIDEO_FORMAT_RGBx, 160, 120, sq));
+  out = run_pull (run);
+  fail_unless_equals_int (n_rois (out), 1);
+  gst_buffer_unref (out);
+
+  run_finish (run);
+  run_free (run);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_inference_interval)
+{
+  Run *run = run_new (red_model, GST_VIDEO_FORMAT_BGR, 160, 120,
+      "draw=false inference-interval=3");
+  Square sq = { 60, 40, 40 }, none = { 0, 0, 0 };
+  guint expect[] = { 1, 1, 1, 0, 0, 0, 1 };
+  Square frames[] = { sq, none, none, none, sq, sq, sq };
+  guint i;
+
+  /* Detection runs on frames 0, 3 and 6; the others carry what the last
+   * run found. */
+  for (i = 0; i < G_N_ELEMENTS (frames); i++) {
+    GstBuffer *out;
+
+    run_push (run, make_frame (GST_VIDEO_FORMAT_BGR, 160, 120, frames[i]));
+    out = run_pull (run);
+    fail_unless_equals_int (n_rois (out), expect[i]);
+    gst_buffer_unref (out);
+  }
+  run_finish (run);
+  run_free (run);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Starting fails, with an error message on the bus whose text contains
+ * `text` (code -1: any code of the domain). */
+static void
+check_start_fails (const gchar * model, const gchar * props, GQuark domain,
+    gint code, const gchar * text)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=1 ! "
+      "googlenetdetect model=\"%s\" %s ! fakesink", model, props);
+  GstElement *pipeline = gst_parse_launch (desc, NULL);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *debug = NULL;
+
+  fail_unless (pipeline != NULL);
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "%s: no error message", desc);
+  gst_message_parse_error (msg, &err, &debug);
+  GST_INFO ("%s: %s (%s)", desc, err->message, debug);
+  fail_unless (err->domain == domain && (code < 0 || err->code == code),
+      "%s: %s", desc, err->message);
+  fail_unless (strstr (err->message, text) != NULL, "%s: '%s' lacks '%s'",
+      desc, err->message, text);
+
+  g_clear_error (&err);
+  g_free (debug);
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+  g_free (desc);
+}
+
+GST_START_TEST (test_bad_models)
+{
+  gchar *dir = g_dir_make_tmp ("gnet-plugin-XXXXXX", NULL);
+  gchar *junk = g_build_filename (dir, "junk.onnx", NULL);
+  gchar *unsuitable = g_build_filename (g_getenv ("GNET_SRCDIR"), "tests",
+      "fixtures", "errors", "relu_ok.onnx", NULL);
+
+  fail_unless (g_file_set_contents (junk, "\x0a\xff\xff\xff\xff\x0f garbage",
+          -1, NULL));
+  check_start_fails ("/nonexistent/model.onnx", "", GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_NOT_FOUND, "/nonexistent/model.onnx");
+  check_start_fails (junk, "", GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+      "corrupt");
+  /* A valid ONNX graph that is no classifier. */
+  check_start_fails (unsuitable, "", GST_RESOURCE_ERROR, -1, "relu_ok.onnx");
+  check_start_fails ("", "", GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
+      "No model");
+
+  g_unlink (junk);
+  g_rmdir (dir);
+  g_free (unsuitable);
+  g_free (junk);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_bad_properties)
+{
+  check_start_fails (red_model, "mean=\"1,2\"", GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_SETTINGS, "mean");
+  check_start_fails (red_model, "std=\"1,0,1\"", GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_SETTINGS, "std");
+  check_start_fails (red_model, "windows=\"32,abc\"", GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_SETTINGS, "windows");
+  check_start_fails (red_model, "classes=\"nosuchlabel\"",
+      GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "red.onnx");
+  check_start_fails (red_model, "results-file=/nonexistent/dir/out.jsonl",
+      GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE, "/nonexistent/dir");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_property_defaults)
+{
+  GstElement *det = gst_element_factory_make ("googlenetdetect", NULL);
+  gchar *model, *results;
+  gdouble threshold, stride, iou;
+  guint max_det, interval;
+  guint64 max_age;
+  gboolean draw, message, async;
+  GParamSpec *pspec;
+
+  fail_unless (det != NULL);
+  g_object_get (det, "model", &model, "threshold", &threshold, "stride",
+      &stride, "iou-threshold", &iou, "max-detections", &max_det, "draw",
+      &draw, "message", &message, "async", &async, "max-age", &max_age,
+      "inference-interval", &interval, "results-file", &results, NULL);
+  fail_unless (model != NULL
+      && g_str_has_suffix (model, "samples/models/default.onnx"));
+  fail_unless_equals_float (threshold, 0.5);
+  fail_unless_equals_float (stride, 0.25);
+  fail_unless_equals_float (iou, 0.3);
+  fail_unless_equals_int (max_det, 100);
+  fail_unless (draw && !message && !async);
+  fail_unless_equals_uint64 (max_age, 500 * GST_MSECOND);
+  fail_unless_equals_int (interval, 1);
+  fail_unless (results == NULL);
+
+  /* Changeable while playing: exactly the documented ones. */
+  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (det),
+      "threshold");
+  fail_unless (pspec->flags & GST_PARAM_MUTABLE_PLAYING);
+  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (det), "classes");
+  fail_unless (pspec->flags & GST_PARAM_MUTABLE_PLAYING);
+  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (det), "draw");
+  fail_unless (pspec->flags & GST_PARAM_MUTABLE_PLAYING);
+  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (det), "model");
+  fail_if (pspec->flags & GST_PARAM_MUTABLE_PLAYING);
+
+  g_free (model);
+  g_free (results);
+  gst_object_unref (det);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------------ */
+/* Asynchronous / live                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* Worker mode: frames pass in order with timestamps intact, detections
+ * arrive from the worker, and are dropped once older than max-age. */
+GST_START_TEST (test_async_detections_and_max_age)
+{
+  Run *run = run_new (red_model, GST_VIDEO_FORMAT_RGBA, 64, 64,
+      "draw=false async=true inference-interval=1000000 max-age=1000000000");
+  Square sq = { 16, 16, 32 }, none = { 0, 0, 0 };
+  guint i, seen = 0;
+  GstBuffer *out;
+
+  /* Only frame 0 is detected (huge interval); push frames 1 us apart until
+   * its detections come back, each frame leaving in order meanwhile. */
+  run->step = GST_USECOND;
+  for (i = 0; i < 100000 && seen == 0; i++) {
+    run_push (run, make_frame (GST_VIDEO_FORMAT_RGBA, 64, 64,
+            i == 0 ? sq : none));
+    out = run_pull (run);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (out), i * GST_USECOND);
+    seen = n_rois (out);
+    gst_buffer_unref (out);
+  }
+  fail_unless_equals_int (seen, 1);
+
+  /* Detections made on frame 0 (t = 0) stay for 1 s of running time ... */
+  run->n_pushed = 999000;
+  run_push (run, make_frame (GST_VIDEO_FORMAT_RGBA, 64, 64, none));
+  out = run_pull (run);
+  fail_unless_equals_int (n_rois (out), 1);
+  gst_buffer_unref (out);
+  /* ... and not after. */
+  run->n_pushed = 1001000;
+  run_push (run, make_frame (GST_VIDEO_FORMAT_RGBA, 64, 64, none));
+  out = run_pull (run);
+  fail_unless_equals_int (n_rois (out), 0);
+  gst_buffer_unref (out);
+
+  run_finish (run);
+  run_free (run);
+}
+
+GST_END_TEST;
+
+/* A live source at 30 fps and a model far slower than 33 ms per frame: the
+ * sink, synchronised to the clock, must render every frame and drop none
+ * for lateness.  Detecting in the streaming thread would make every frame
+ * hundreds of ms late. */
+GST_START_TEST (test_live_slow_model_keeps_time)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc is-live=true num-buffers=45 ! "
+      "video/x-raw,format=I420,width=160,height=120,framerate=30/1 ! "
+      "googlenetdetect model=\"%s\" ! fakesink name=sink sync=true qos=true "
+      "max-lateness=100000000", slow_model);
+  GstElement *pipeline = gst_parse_launch (desc, NULL);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+  GstStructure *stats;
+  guint64 rendered = 0, dropped = 0;
+
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+
+  g_object_get (sink, "stats", &stats, NULL);
+  fail_unless (gst_structure_get_uint64 (stats, "rendered", &rendered));
+  fail_unless (gst_structure_get_uint64 (stats, "dropped", &dropped));
+  GST_INFO ("rendered %" G_GUINT64_FORMAT " dropped %" G_GUINT64_FORMAT,
+      rendered, dropped);
+  fail_unless_equals_uint64 (dropped, 0);
+  fail_unless_equals_uint64 (rendered, 45);
+
+  gst_structure_free (stats);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+  g_free (desc);
+}
+
+GST_END_TEST;
+
+/* Offline, the element holds each frame for the detection and says so. */
+GST_START_TEST (test_latency_query)
+{
+  Run *run = run_new (slow_model, GST_VIDEO_FORMAT_RGB, 96, 64, NULL);
+  Square none = { 0, 0, 0 };
+  GstQuery *query;
+  GstPad *pad;
+  GstClockTime min, max;
+  gboolean live;
+  GstBuffer *out;
+
+  run_push (run, make_frame (GST_VIDEO_FORMAT_RGB, 96, 64, none));
+  out = run_pull (run);
+  gst_buffer_unref (out);
+
+  pad = gst_element_get_static_pad (run->det, "src");
+  query = gst_query_new_latency ();
+  fail_unless (gst_pad_query (pad, query));
+  gst_query_parse_latency (query, &live, &min, &max);
+  fail_if (live);
+  fail_unless (min > 0, "a frame that took time to detect added no latency");
+  gst_query_unref (query);
+  gst_object_unref (pad);
+
+  run_finish (run);
+  run_free (run);
+}
+
+GST_END_TEST;
+
+static Suite *
+googlenetdetect_suite (void)
+{
+  Suite *s = suite_create ("googlenetdetect");
+  TCase *tc = tcase_create ("general");
+  const gchar *srcdir = g_getenv ("GNET_SRCDIR");
+
+  fail_unless (srcdir != NULL, "GNET_SRCDIR is not set");
+  red_model = g_build_filename (srcdir, "tests", "fixtures", "plugin",
+      "red.onnx", NULL);
+  slow_model = g_build_filename (srcdir, "tests", "fixtures", "plugin",
+      "slow.onnx", NULL);
+
+  suite_add_tcase (s, tc);
+  tcase_set_timeout (tc, 600);
+  tcase_add_test (tc, test_property_defaults);
+  tcase_add_test (tc, test_formats_and_sizes);
+  tcase_add_test (tc, test_detects_in_every_format);
+  tcase_add_test (tc, test_dense_and_crops_agree);
+  tcase_add_test (tc, test_draw_false_changes_nothing);
+  tcase_add_test (tc, test_draw_marks_box_edges);
+  tcase_add_test (tc, test_draw_at_1080p);
+  tcase_add_test (tc, test_messages_and_json_match_metadata);
+  tcase_add_test (tc, test_threshold_and_classes_while_playing);
+  tcase_add_test (tc, test_inference_interval);
+  tcase_add_test (tc, test_bad_models);
+  tcase_add_test (tc, test_bad_properties);
+  tcase_add_test (tc, test_async_detections_and_max_age);
+  tcase_add_test (tc, test_live_slow_model_keeps_time);
+  tcase_add_test (tc, test_latency_query);
+  return s;
+}
+
+GST_CHECK_MAIN (googlenetdetect);
