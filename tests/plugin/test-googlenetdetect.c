@@ -89,6 +89,7 @@ typedef struct
   GstVideoInfo info;
   guint n_pushed;
   GstClockTime step;            /* PTS distance between frames */
+  GQueue messages;              /* element messages, kept by run_finish */
 } Run;
 
 static Run *
@@ -128,6 +129,7 @@ static void
 run_free (Run * run)
 {
   gst_element_set_state (run->pipeline, GST_STATE_NULL);
+  g_queue_clear_full (&run->messages, (GDestroyNotify) gst_message_unref);
   gst_object_unref (run->src);
   gst_object_unref (run->det);
   gst_object_unref (run->sink);
@@ -176,8 +178,10 @@ run_finish (Run * run)
   fail_unless (gst_app_sink_pull_sample (GST_APP_SINK (run->sink)) == NULL,
       "more frames came out than went in");
   bus = gst_element_get_bus (run->pipeline);
-  msg = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  while ((msg = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
+              GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT))
+      && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT)
+    g_queue_push_tail (&run->messages, msg);
   fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
   gst_message_unref (msg);
   gst_object_unref (bus);
@@ -229,45 +233,6 @@ rect_iou (gint ax, gint ay, gint aw, gint ah, gint bx, gint by, gint bw,
   return inter / ((gdouble) aw * ah + (gdouble) bw * bh - inter);
 }
 
-/* The one detection of a frame with a single red square: label, params
- * structure and geometry. */
-static void
-check_red_square (GstBuffer * buf, gint width, gint height, Square sq)
-{
-  Rois rois;
-  GstVideoRegionOfInterestMeta *roi;
-  GstStructure *s;
-  const gchar *label;
-  gint label_id;
-  gdouble conf, x_min, y_min, x_max, y_max;
-
-  get_rois (buf, &rois);
-  fail_unless_equals_int (rois.n, 1);
-  roi = rois.metas[0];
-  fail_unless_equals_string (g_quark_to_string (roi->roi_type), "red");
-  fail_unless (rect_iou (roi->x, roi->y, roi->w, roi->h, sq.x, sq.y, sq.size,
-          sq.size) > 0.5, "box %u,%u %ux%u vs square %d,%d %dx%d", roi->x,
-      roi->y, roi->w, roi->h, sq.x, sq.y, sq.size, sq.size);
-
-  s = gst_video_region_of_interest_meta_get_param (roi, "detection");
-  fail_unless (s != NULL);
-  label = gst_structure_get_string (s, "label");
-  fail_unless_equals_string (label, "red");
-  fail_unless (gst_structure_get_int (s, "label_id", &label_id));
-  fail_unless_equals_int (label_id, 1);
-  fail_unless (gst_structure_get_double (s, "confidence", &conf));
-  fail_unless (conf > 0.5 && conf <= 1.0);
-  fail_unless (gst_structure_get_double (s, "x_min", &x_min));
-  fail_unless (gst_structure_get_double (s, "y_min", &y_min));
-  fail_unless (gst_structure_get_double (s, "x_max", &x_max));
-  fail_unless (gst_structure_get_double (s, "y_max", &y_max));
-  /* Normalised coordinates agree with the pixel rectangle to a pixel. */
-  fail_unless (fabs (x_min * width - roi->x) <= 1.0);
-  fail_unless (fabs (y_min * height - roi->y) <= 1.0);
-  fail_unless (fabs (x_max * width - (roi->x + roi->w)) <= 1.0);
-  fail_unless (fabs (y_max * height - (roi->y + roi->h)) <= 1.0);
-}
-
 static gboolean
 buffers_equal (GstBuffer * a, GstBuffer * b)
 {
@@ -280,6 +245,57 @@ buffers_equal (GstBuffer * a, GstBuffer * b)
   gst_buffer_unmap (b, &mb);
   gst_buffer_unmap (a, &ma);
   return eq;
+}
+
+/* A frame with one red square: at least one detection, all of them "red"
+ * and on the square, the most confident one on the square itself; the
+ * params structure agrees with the rectangle.  Returns the best ROI. */
+static GstVideoRegionOfInterestMeta *
+check_red_square (GstBuffer * buf, gint width, gint height, Square sq)
+{
+  Rois rois;
+  GstVideoRegionOfInterestMeta *best = NULL;
+  gdouble best_conf = -1.0;
+  guint i;
+
+  get_rois (buf, &rois);
+  fail_unless (rois.n >= 1, "no detection of the red square");
+  for (i = 0; i < rois.n; i++) {
+    GstVideoRegionOfInterestMeta *roi = rois.metas[i];
+    GstStructure *s;
+    gint label_id;
+    gdouble conf, x_min, y_min, x_max, y_max;
+
+    fail_unless_equals_string (g_quark_to_string (roi->roi_type), "red");
+    fail_unless (rect_iou (roi->x, roi->y, roi->w, roi->h, sq.x, sq.y,
+            sq.size, sq.size) > 0.1, "box %u,%u %ux%u off square %d,%d %dx%d",
+        roi->x, roi->y, roi->w, roi->h, sq.x, sq.y, sq.size, sq.size);
+
+    s = gst_video_region_of_interest_meta_get_param (roi, "detection");
+    fail_unless (s != NULL);
+    fail_unless_equals_string (gst_structure_get_string (s, "label"), "red");
+    fail_unless (gst_structure_get_int (s, "label_id", &label_id));
+    fail_unless_equals_int (label_id, 1);
+    fail_unless (gst_structure_get_double (s, "confidence", &conf));
+    fail_unless (conf >= 0.5 && conf <= 1.0);
+    fail_unless (gst_structure_get_double (s, "x_min", &x_min));
+    fail_unless (gst_structure_get_double (s, "y_min", &y_min));
+    fail_unless (gst_structure_get_double (s, "x_max", &x_max));
+    fail_unless (gst_structure_get_double (s, "y_max", &y_max));
+    /* Normalised coordinates agree with the pixel rectangle to a pixel. */
+    fail_unless (fabs (x_min * width - roi->x) <= 1.0);
+    fail_unless (fabs (y_min * height - roi->y) <= 1.0);
+    fail_unless (fabs (x_max * width - (roi->x + roi->w)) <= 1.0);
+    fail_unless (fabs (y_max * height - (roi->y + roi->h)) <= 1.0);
+    if (conf > best_conf) {
+      best_conf = conf;
+      best = roi;
+    }
+  }
+  fail_unless (rect_iou (best->x, best->y, best->w, best->h, sq.x, sq.y,
+          sq.size, sq.size) > 0.5, "best box %u,%u %ux%u vs square %d,%d %dx%d",
+      best->x, best->y, best->w, best->h, sq.x, sq.y, sq.size, sq.size);
+  return best;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -432,12 +448,10 @@ GST_START_TEST (test_draw_false_changes_nothing)
   for (f = 0; f < G_N_ELEMENTS (all_formats); f++) {
     Run *run = run_new (red_model, all_formats[f], 160, 120, "draw=false");
     GstBuffer *in = make_frame (all_formats[f], 160, 120, sq), *out;
-    Rois rois;
 
     run_push (run, gst_buffer_ref (in));
     out = run_pull (run);
-    get_rois (out, &rois);
-    fail_unless_equals_int (rois.n, 1);
+    check_red_square (out, 160, 120, sq);
     fail_unless (buffers_equal (in, out), "%s: draw=false changed pixels",
         gst_video_format_to_string (all_formats[f]));
     gst_buffer_unref (out);
@@ -461,13 +475,15 @@ GST_START_TEST (test_draw_marks_box_edges)
     GstVideoFrame fin, fout;
     GstVideoRegionOfInterestMeta *roi;
     Rois rois;
-    gint x, y, changed_edges = 0, changed_far = 0, n_edge = 0;
+    gint x, y, changed_edges = 0, changed_far = 0, n_edge = 0, bottom = 0;
+    guint i;
 
     run_push (run, gst_buffer_ref (in));
     out = run_pull (run);
+    roi = check_red_square (out, 160, 120, sq);
     get_rois (out, &rois);
-    fail_unless_equals_int (rois.n, 1);
-    roi = rois.metas[0];
+    for (i = 0; i < rois.n; i++)
+      bottom = MAX (bottom, (gint) (rois.metas[i]->y + rois.metas[i]->h));
 
     fail_unless (gst_video_frame_map (&fin, &run->info, in, GST_MAP_READ));
     fail_unless (gst_video_frame_map (&fout, &run->info, out, GST_MAP_READ));
@@ -485,12 +501,10 @@ GST_START_TEST (test_draw_marks_box_edges)
       changed_edges += pixel_at (&fin, x, roi->y + roi->h - 1) !=
           pixel_at (&fout, x, roi->y + roi->h - 1);
     }
-    /* Away from box and label (bottom rows), nothing changes. */
-    for (y = roi->y + roi->h + 2; y < 120; y++)
+    /* Away from boxes and labels (bottom rows), nothing changes. */
+    for (y = bottom + 2; y < 120; y++)
       for (x = 0; x < 160; x++)
         changed_far += pixel_at (&fin, x, y) != pixel_at (&fout, x, y);
-    /* Red outline on red square edges would not show in the first plane's
-     * luma only if the class colour matched; it does not. */
     fail_unless_equals_int (changed_edges, n_edge);
     fail_unless_equals_int (changed_far, 0);
     fail_if (buffers_equal (in, out));
@@ -533,7 +547,6 @@ GST_START_TEST (test_messages_and_json_match_metadata)
   Run *run = run_new (red_model, GST_VIDEO_FORMAT_I420, 160, 120, props);
   Square squares[] = { {60, 40, 40}, {0, 0, 0}, {10, 70, 36}, {0, 0, 0} };
   GstBuffer *outs[G_N_ELEMENTS (squares)];
-  GstBus *bus = gst_element_get_bus (run->pipeline);
   gchar *contents;
   gchar **lines;
   guint i, j;
@@ -561,7 +574,10 @@ GST_START_TEST (test_messages_and_json_match_metadata)
     Rois rois;
 
     get_rois (outs[i], &rois);
-    fail_unless_equals_int (rois.n, squares[i].size ? 1 : 0);
+    if (squares[i].size)
+      check_red_square (outs[i], 160, 120, squares[i]);
+    else
+      fail_unless_equals_int (rois.n, 0);
 
     fail_unless (json_parser_load_from_data (parser, lines[i], -1, NULL));
     o = json_node_get_object (json_parser_get_root (parser));
@@ -574,7 +590,7 @@ GST_START_TEST (test_messages_and_json_match_metadata)
     fail_unless_equals_int (json_array_get_length (objs), rois.n);
 
     /* The element message of this frame. */
-    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT);
+    msg = g_queue_pop_head (&run->messages);
     fail_unless (msg != NULL);
     s = gst_message_get_structure (msg);
     fail_unless (gst_structure_has_name (s, "googlenetdetect"));
@@ -602,13 +618,12 @@ GST_START_TEST (test_messages_and_json_match_metadata)
       gdouble v, conf;
       gint id;
 
-      check_red_square (outs[i], 160, 120, squares[i]);
       fail_unless_equals_int (json_object_get_int_member (obj, "x"), roi->x);
       fail_unless_equals_int (json_object_get_int_member (obj, "y"), roi->y);
       fail_unless_equals_int (json_object_get_int_member (obj, "w"), roi->w);
       fail_unless_equals_int (json_object_get_int_member (obj, "h"), roi->h);
       fail_unless_equals_string (json_object_get_string_member (obj,
-              "roi_type"), "red");
+              "roi_type"), g_quark_to_string (roi->roi_type));
       fail_unless_equals_string (json_object_get_string_member (det, "label"),
           "red");
       fail_unless_equals_int (json_object_get_int_member (det, "label_id"), 1);
@@ -636,11 +651,10 @@ GST_START_TEST (test_messages_and_json_match_metadata)
     g_object_unref (parser);
     gst_buffer_unref (outs[i]);
   }
-  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT) == NULL);
+  fail_unless (g_queue_is_empty (&run->messages));
 
   g_strfreev (lines);
   g_free (contents);
-  gst_object_unref (bus);
   run_free (run);
   g_unlink (path);
   g_rmdir (dir);
@@ -673,7 +687,7 @@ GST_START_TEST (test_threshold_and_classes_while_playing)
 
   run_push (run, make_frame (GST_VIDEO_FORMAT_RGBx, 160, 120, sq));
   out = run_pull (run);
-  fail_unless_equals_int (n_rois (out), 1);
+  fail_unless (n_rois (out) >= 1);
   gst_buffer_unref (out);
 
   /* Nothing reaches a probability above 1. */
@@ -692,7 +706,7 @@ GST_START_TEST (test_threshold_and_classes_while_playing)
   g_object_set (run->det, "classes", "red,blue", NULL);
   run_push (run, make_frame (GST_VIDEO_FORMAT_RGBx, 160, 120, sq));
   out = run_pull (run);
-  fail_unless_equals_int (n_rois (out), 1);
+  fail_unless (n_rois (out) >= 1);
   gst_buffer_unref (out);
 
   run_finish (run);
@@ -706,7 +720,7 @@ GST_START_TEST (test_inference_interval)
   Run *run = run_new (red_model, GST_VIDEO_FORMAT_BGR, 160, 120,
       "draw=false inference-interval=3");
   Square sq = { 60, 40, 40 }, none = { 0, 0, 0 };
-  guint expect[] = { 1, 1, 1, 0, 0, 0, 1 };
+  gboolean expect[] = { TRUE, TRUE, TRUE, FALSE, FALSE, FALSE, TRUE };
   Square frames[] = { sq, none, none, none, sq, sq, sq };
   guint i;
 
@@ -717,7 +731,7 @@ GST_START_TEST (test_inference_interval)
 
     run_push (run, make_frame (GST_VIDEO_FORMAT_BGR, 160, 120, frames[i]));
     out = run_pull (run);
-    fail_unless_equals_int (n_rois (out), expect[i]);
+    fail_unless_equals_int (n_rois (out) > 0, expect[i]);
     gst_buffer_unref (out);
   }
   run_finish (run);
@@ -883,7 +897,7 @@ GST_START_TEST (test_async_detections_and_max_age)
   run->n_pushed = 999000;
   run_push (run, make_frame (GST_VIDEO_FORMAT_RGBA, 64, 64, none));
   out = run_pull (run);
-  fail_unless_equals_int (n_rois (out), 1);
+  fail_unless (n_rois (out) >= 1);
   gst_buffer_unref (out);
   /* ... and not after. */
   run->n_pushed = 1001000;
@@ -977,7 +991,8 @@ googlenetdetect_suite (void)
   TCase *tc = tcase_create ("general");
   const gchar *srcdir = g_getenv ("GNET_SRCDIR");
 
-  fail_unless (srcdir != NULL, "GNET_SRCDIR is not set");
+  /* meson test sets it (tests/plugin/meson.build) */
+  g_assert_nonnull (srcdir);
   red_model = g_build_filename (srcdir, "tests", "fixtures", "plugin",
       "red.onnx", NULL);
   slow_model = g_build_filename (srcdir, "tests", "fixtures", "plugin",
