@@ -30,13 +30,6 @@ averagepool_init (const GnetNode * node, gpointer params, GError ** error)
   return TRUE;
 }
 
-static gsize
-table_bytes (const GnetPoolShape * s)
-{
-  return (gsize) (2 * (s->ho + s->wo)) * sizeof (gint64)
-      + (gsize) (s->ho + s->wo) * sizeof (gfloat);
-}
-
 static gboolean
 averagepool_infer (const GnetNode * node, const GnetView * in,
     GnetView * out, GnetOpCost * cost, GError ** error)
@@ -46,31 +39,9 @@ averagepool_infer (const GnetNode * node, const GnetView * in,
 
   if (!gnet__pool_shape (&p->w, &in[0], &out[0], &s, error))
     return FALSE;
-  cost->scratch_bytes = table_bytes (&s);
+  cost->scratch_bytes = gnet__pool_scratch_bytes (&s);
   cost->macs = 0;
   return TRUE;
-}
-
-/* Taps and reciprocal divisor of every output position along one axis.
- * The divisor factors into rows times columns, so an output costs one
- * multiply instead of a division. */
-static void
-axis_table (gint64 n_out, gint64 stride, gint64 pad_begin, gint64 pad_end,
-    gint64 in, gint64 kernel, gboolean include_pad, gint64 * taps,
-    gfloat * inv)
-{
-  for (gint64 o = 0; o < n_out; o++) {
-    gint64 start = o * stride - pad_begin;
-    gint64 count;
-
-    gnet__window_taps (o, stride, 1, pad_begin, in, kernel, &taps[2 * o],
-        &taps[2 * o + 1]);
-    if (include_pad)
-      count = MIN (start + kernel, in + pad_end) - start;
-    else
-      count = taps[2 * o + 1] - taps[2 * o];
-    inv[o] = count > 0 ? 1.0f / (gfloat) count : 0.0f;
-  }
 }
 
 static void
@@ -78,50 +49,11 @@ averagepool_forward (const GnetNode * node, const GnetView * in,
     GnetView * out, gpointer scratch)
 {
   const AveragePoolParams *p = node->params;
-  const GnetWindow *w = &p->w;
-  const gint64 sh = w->strides[0], sw = w->strides[1];
-  gint64 nb, item, bstride;
-  gint64 *th, *tw;
-  gfloat *ih, *iw;
   GnetPoolShape s;
 
-  gnet__pool_shape (w, &in[0], NULL, &s, NULL);
-  gnet__out_items (&out[0], &nb, &item, &bstride);
-
-  th = scratch;
-  tw = th + 2 * s.ho;
-  ih = (gfloat *) (tw + 2 * s.wo);
-  iw = ih + s.ho;
-  axis_table (s.ho, sh, s.pads[0], s.pads[2], s.h, w->kernel[0],
-      p->count_include_pad, th, ih);
-  axis_table (s.wo, sw, s.pads[1], s.pads[3], s.w, w->kernel[1],
-      p->count_include_pad, tw, iw);
-
-  for (gint64 b = 0; b < s.n; b++) {
-    for (gint64 c = 0; c < s.c; c++) {
-      const gfloat *x = (const gfloat *) in[0].data + (b * s.c + c) * s.h * s.w;
-      gfloat *y = (gfloat *) out[0].data + b * bstride + c * s.ho * s.wo;
-
-      for (gint64 oh = 0; oh < s.ho; oh++) {
-        const gfloat *xr = x + (oh * sh - s.pads[0]) * s.w - s.pads[1];
-        gint64 k0 = th[2 * oh], k1 = th[2 * oh + 1];
-
-        for (gint64 ow = 0; ow < s.wo; ow++) {
-          const gfloat *xw = xr + ow * sw;
-          gint64 j0 = tw[2 * ow], j1 = tw[2 * ow + 1];
-          gfloat sum = 0.0f;
-
-          for (gint64 ki = k0; ki < k1; ki++) {
-            const gfloat *r = xw + ki * s.w;
-
-            for (gint64 kj = j0; kj < j1; kj++)
-              sum += r[kj];
-          }
-          y[oh * s.wo + ow] = sum * ih[oh] * iw[ow];
-        }
-      }
-    }
-  }
+  gnet__pool_shape (&p->w, &in[0], NULL, &s, NULL);
+  gnet__pool_forward (&p->w, &s, FALSE, p->count_include_pad, in[0].data,
+      &out[0], scratch);
 }
 
 const GnetOp gnet__op_averagepool = {

@@ -7,6 +7,9 @@
 
 #include <math.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 typedef struct
 {
@@ -59,11 +62,59 @@ lrn_infer (const GnetNode * node, const GnetView * in, GnetView * out,
   return TRUE;
 }
 
-static inline void
-add_squares (gfloat * sum, const gfloat * x, gint64 n, gfloat sign)
+/* sum += add^2 - sub^2, either may be NULL. */
+static void
+slide (gfloat * restrict sum, const gfloat * restrict add,
+    const gfloat * restrict sub, gint64 n)
 {
-  for (gint64 i = 0; i < n; i++)
-    sum[i] += sign * x[i] * x[i];
+  if (add && sub)
+    for (gint64 i = 0; i < n; i++)
+      sum[i] += add[i] * add[i] - sub[i] * sub[i];
+  else if (add)
+    for (gint64 i = 0; i < n; i++)
+      sum[i] += add[i] * add[i];
+  else if (sub)
+    for (gint64 i = 0; i < n; i++)
+      sum[i] -= sub[i] * sub[i];
+}
+
+/* y = x * (bias + scale * sum)^-beta over one plane. */
+static void
+scale_plane (const gfloat * restrict x, gfloat * restrict y,
+    const gfloat * restrict sum, gint64 n, gfloat bias, gfloat scale,
+    gfloat beta)
+{
+  gint64 i = 0;
+
+  if (beta != 0.75f) {
+    for (; i < n; i++)
+      y[i] = x[i] * powf (bias + scale * MAX (sum[i], 0.0f), -beta);
+    return;
+  }
+  /* t^-0.75 = 1 / (sqrt(t) * sqrt(sqrt(t))): two square roots are much
+   * cheaper than powf.  GCC does not vectorise sqrtf (it may set errno),
+   * so on x86 the square roots are spelt out with SSE. */
+#ifdef __SSE2__
+  {
+    const __m128 vb = _mm_set1_ps (bias), vs = _mm_set1_ps (scale);
+    const __m128 zero = _mm_setzero_ps ();
+
+    for (; i + 4 <= n; i += 4) {
+      __m128 t = _mm_add_ps (vb, _mm_mul_ps (vs,
+              _mm_max_ps (_mm_loadu_ps (sum + i), zero)));
+      __m128 r = _mm_sqrt_ps (t);
+
+      _mm_storeu_ps (y + i, _mm_div_ps (_mm_loadu_ps (x + i),
+              _mm_mul_ps (r, _mm_sqrt_ps (r))));
+    }
+  }
+#endif
+  for (; i < n; i++) {
+    gfloat t = bias + scale * MAX (sum[i], 0.0f);
+    gfloat r = sqrtf (t);
+
+    y[i] = x[i] / (r * sqrtf (r));
+  }
 }
 
 static void
@@ -76,7 +127,6 @@ lrn_forward (const GnetNode * node, const GnetView * in, GnetView * out,
   /* Channels c - lo .. c + hi inclusive (ONNX: floor / ceil of (size-1)/2). */
   const gint64 lo = (p->size - 1) / 2, hi = p->size - 1 - lo;
   const gfloat scale = p->alpha / (gfloat) p->size;
-  const gboolean three_quarters = p->beta == 0.75f;
   gfloat *sum = scratch;
   gint64 nb, item, bstride;
 
@@ -87,30 +137,15 @@ lrn_forward (const GnetNode * node, const GnetView * in, GnetView * out,
 
     memset (sum, 0, (gsize) plane * sizeof (gfloat));
     for (gint64 k = 0; k <= hi && k < c; k++)
-      add_squares (sum, x + k * plane, plane, 1.0f);
+      slide (sum, x + k * plane, NULL, plane);
 
     for (gint64 k = 0; k < c; k++) {
       const gfloat *xk = x + k * plane;
       gfloat *yk = y + k * plane;
 
-      if (three_quarters) {
-        /* t^-0.75 = 1 / (sqrt(t) * sqrt(sqrt(t))): two square roots are
-         * much cheaper than powf. */
-        for (gint64 i = 0; i < plane; i++) {
-          gfloat t = p->bias + scale * MAX (sum[i], 0.0f);
-          gfloat r = sqrtf (t);
-
-          yk[i] = xk[i] / (r * sqrtf (r));
-        }
-      } else {
-        for (gint64 i = 0; i < plane; i++)
-          yk[i] = xk[i] * powf (p->bias + scale * MAX (sum[i], 0.0f),
-              -p->beta);
-      }
-      if (k + hi + 1 < c)
-        add_squares (sum, x + (k + hi + 1) * plane, plane, 1.0f);
-      if (k - lo >= 0)
-        add_squares (sum, x + (k - lo) * plane, plane, -1.0f);
+      scale_plane (xk, yk, sum, plane, p->bias, scale, p->beta);
+      slide (sum, k + hi + 1 < c ? x + (k + hi + 1) * plane : NULL,
+          k - lo >= 0 ? x + (k - lo) * plane : NULL, plane);
     }
   }
 }

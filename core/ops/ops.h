@@ -97,6 +97,13 @@ typedef struct
 gboolean gnet__pool_shape (const GnetWindow * w, const GnetView * x,
     GnetView * out, GnetPoolShape * s, GError ** error);
 
+/* The pooling loops (pool.c): scratch they need, and the pass itself over
+ * the dense input x into `out` (which may be strided). */
+gsize gnet__pool_scratch_bytes (const GnetPoolShape * s);
+void gnet__pool_forward (const GnetWindow * w, const GnetPoolShape * s,
+    gboolean max, gboolean include_pad, const gfloat * x, GnetView * out,
+    gpointer scratch);
+
 /* Explicit pads must be smaller than the (dilated) kernel. */
 gboolean gnet__pool_check_pads (const GnetWindow * w, GError ** error);
 
