@@ -74,6 +74,23 @@ conv_shape (const ConvParams * p, const GnetView * x, const GnetView * wt,
   return TRUE;
 }
 
+/* Output rows unfolded at a time: the unfolded tile should stay in the
+ * L2 cache between im2col writing it and SGEMM reading it, but be wide
+ * enough (N = rows * Wo) for SGEMM to run at full speed.  On the 7x7
+ * stride-2 stem this saves about a fifth of the layer's time. */
+#define CONV_TILE_BYTES (1 << 20)
+#define CONV_TILE_MIN_N 512
+
+static gint64
+tile_rows (const ConvShape * s)
+{
+  gint64 k = s->cg * s->kh * s->kw;
+  gint64 rows = CONV_TILE_BYTES / (k * s->wo * (gint64) sizeof (gfloat));
+
+  rows = MAX (rows, (CONV_TILE_MIN_N + s->wo - 1) / s->wo);
+  return CLAMP (rows, 1, s->ho);
+}
+
 static gboolean
 conv_infer (const GnetNode * node, const GnetView * in, GnetView * out,
     GnetOpCost * cost, GError ** error)
@@ -110,7 +127,7 @@ conv_infer (const GnetNode * node, const GnetView * in, GnetView * out,
   out[0].dims[3] = s.wo;
   cost->macs = (guint64) s.n * s.m * s.ho * s.wo * s.cg * s.kh * s.kw;
   cost->scratch_bytes = s.pointwise ? 0 :
-      (gsize) (s.cg * s.kh * s.kw * s.ho * s.wo) * sizeof (gfloat);
+      (gsize) (s.cg * s.kh * s.kw * tile_rows (&s) * s.wo) * sizeof (gfloat);
   return TRUE;
 
   /* ERRORS */
@@ -161,16 +178,80 @@ valid_range (gint64 off, gint64 stride, gint64 in, gint64 n, gint64 * lo,
   *hi = CLAMP (h, *lo, n);
 }
 
-/* Unfolds one group of one image into col[Cg * kH * kW][Ho * Wo].  The
- * in-bounds part of each row is found up front, so the inner loops are a
- * memcpy (stride 1) or a plain strided gather, with no per-element tests. */
+/* One im2col block (one input channel, one kernel tap) in the general
+ * case: row by row, the in-bounds middle copied or gathered, the rest
+ * zeroed. */
+static void
+block_rows (const gfloat * xc, const ConvShape * s, gint64 sh, gint64 sw,
+    gint64 offh, gint64 offw, gint64 oh0, gint64 oh1, gint64 ow0,
+    gint64 ow1, gfloat * dst)
+{
+  const gint64 wo = s->wo;
+
+  for (gint64 oh = oh0; oh < oh1; oh++) {
+    gfloat *restrict row = dst + (oh - oh0) * wo;
+    const gfloat *restrict src = xc + (oh * sh + offh) * s->w + offw;
+
+    memset (row, 0, (gsize) ow0 * sizeof (gfloat));
+    if (sw == 1)
+      memcpy (row + ow0, src + ow0, (gsize) (ow1 - ow0) * sizeof (gfloat));
+    else if (sw == 2)
+      /* A constant stride lets the compiler vectorise the gather. */
+      for (gint64 ow = ow0; ow < ow1; ow++)
+        row[ow] = src[ow * 2];
+    else
+      for (gint64 ow = ow0; ow < ow1; ow++)
+        row[ow] = src[ow * sw];
+    memset (row + ow1, 0, (gsize) (wo - ow1) * sizeof (gfloat));
+  }
+}
+
+/* The same block when the output rows are as wide as the input rows
+ * (stride 1, "same" padding across): the in-bounds rows are one
+ * contiguous run of the input shifted by offw, copied at once; only the
+ * few columns that wrapped around from the neighbouring rows are then
+ * zeroed.  This saves two calls per row on the small late layers. */
+static void
+block_same_width (const gfloat * xc, const ConvShape * s, gint64 offh,
+    gint64 offw, gint64 oh0, gint64 oh1, gint64 ow0, gint64 ow1,
+    gfloat * dst)
+{
+  const gint64 w = s->w;
+  gint64 from = (oh0 + offh) * w + offw;        /* input index of dst[0] */
+  gint64 d0 = 0, d1 = (oh1 - oh0) * w;
+
+  /* Clip the run to the plane; what is clipped lies in zeroed columns. */
+  if (from < 0) {
+    d0 -= from;
+    from = 0;
+  }
+  if (from + (d1 - d0) > s->h * w)
+    d1 = d0 + (s->h * w - from);
+  if (d1 > d0)
+    memcpy (dst + d0, xc + from, (gsize) (d1 - d0) * sizeof (gfloat));
+  for (gint64 oh = oh0; oh < oh1; oh++) {
+    gfloat *row = dst + (oh - oh0) * w;
+
+    for (gint64 i = 0; i < ow0; i++)
+      row[i] = 0.0f;
+    for (gint64 i = ow1; i < w; i++)
+      row[i] = 0.0f;
+  }
+}
+
+/* Unfolds output rows [r0, r1) of one group of one image into
+ * col[Cg * kH * kW][(r1 - r0) * Wo].  The in-bounds part of each block is
+ * found up front, so the inner loops are copies or plain strided gathers
+ * with no per-element tests.  The dst pointers handed to the block
+ * functions point at their first in-bounds row. */
 static void
 im2col (const gfloat * x, const ConvShape * s, const GnetWindow * w,
-    gfloat * col)
+    gint64 r0, gint64 r1, gfloat * col)
 {
   const gint64 sh = w->strides[0], sw = w->strides[1];
   const gint64 dh = w->dilations[0], dw = w->dilations[1];
-  const gint64 ho = s->ho, wo = s->wo;
+  const gint64 wo = s->wo, block = (r1 - r0) * wo;
+  const gboolean same_width = sw == 1 && sh == 1 && wo == s->w;
 
   for (gint64 c = 0; c < s->cg; c++) {
     const gfloat *xc = x + c * s->h * s->w;
@@ -179,28 +260,23 @@ im2col (const gfloat * x, const ConvShape * s, const GnetWindow * w,
       gint64 offh = ki * dh - s->pad_top;
       gint64 oh0, oh1;
 
-      valid_range (offh, sh, s->h, ho, &oh0, &oh1);
+      valid_range (offh, sh, s->h, s->ho, &oh0, &oh1);
+      oh0 = CLAMP (oh0, r0, r1);
+      oh1 = CLAMP (oh1, oh0, r1);
       for (gint64 kj = 0; kj < s->kw; kj++) {
         gint64 offw = kj * dw - s->pad_left;
-        gfloat *dst = col + ((c * s->kh + ki) * s->kw + kj) * ho * wo;
+        gfloat *dst = col + ((c * s->kh + ki) * s->kw + kj) * block;
+        gfloat *mid = dst + (oh0 - r0) * wo;
         gint64 ow0, ow1;
 
         valid_range (offw, sw, s->w, wo, &ow0, &ow1);
-        memset (dst, 0, (gsize) (oh0 * wo) * sizeof (gfloat));
-        for (gint64 oh = oh0; oh < oh1; oh++) {
-          gfloat *row = dst + oh * wo;
-          const gfloat *src = xc + (oh * sh + offh) * s->w + offw;
-
-          memset (row, 0, (gsize) ow0 * sizeof (gfloat));
-          if (sw == 1)
-            memcpy (row + ow0, src + ow0,
-                (gsize) (ow1 - ow0) * sizeof (gfloat));
-          else
-            for (gint64 ow = ow0; ow < ow1; ow++)
-              row[ow] = src[ow * sw];
-          memset (row + ow1, 0, (gsize) (wo - ow1) * sizeof (gfloat));
-        }
-        memset (dst + oh1 * wo, 0, (gsize) ((ho - oh1) * wo) * sizeof (gfloat));
+        memset (dst, 0, (gsize) ((oh0 - r0) * wo) * sizeof (gfloat));
+        if (same_width)
+          block_same_width (xc, s, offh, offw, oh0, oh1, ow0, ow1, mid);
+        else
+          block_rows (xc, s, sh, sw, offh, offw, oh0, oh1, ow0, ow1, mid);
+        memset (dst + (oh1 - r0) * wo, 0,
+            (gsize) ((r1 - oh1) * wo) * sizeof (gfloat));
       }
     }
   }
@@ -236,10 +312,11 @@ conv_forward (const GnetNode * node, const GnetView * in, GnetView * out,
   const gfloat *x = in[0].data, *wt = in[1].data;
   const gfloat *bias = has_input (node, 2) ? in[2].data : NULL;
   gfloat *y = out[0].data;
-  gint64 nb, item, bstride, mg, k, hwo;
+  gint64 nb, item, bstride, mg, k, hwo, rows;
   ConvShape s;
 
   conv_shape (p, &in[0], &in[1], &s, NULL);
+  rows = tile_rows (&s);
   gnet__out_items (&out[0], &nb, &item, &bstride);
   mg = s.m / p->group;
   k = s.cg * s.kh * s.kw;
@@ -250,14 +327,22 @@ conv_forward (const GnetNode * node, const GnetView * in, GnetView * out,
 
     for (gint64 g = 0; g < p->group; g++) {
       const gfloat *xg = x + (b * s.c + g * s.cg) * s.h * s.w;
-      const gfloat *col = xg;
+      const gfloat *wg = wt + g * mg * k;
+      gfloat *yg = yb + g * mg * hwo;
 
-      if (!s.pointwise) {
-        im2col (xg, &s, &p->w, scratch);
-        col = scratch;
+      if (s.pointwise) {
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, mg, hwo, k,
+            1.0f, wg, k, xg, hwo, 0.0f, yg, hwo);
+        continue;
       }
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, mg, hwo, k,
-          1.0f, wt + g * mg * k, k, col, hwo, 0.0f, yb + g * mg * hwo, hwo);
+      /* One SGEMM per tile of output rows, into the matching columns. */
+      for (gint64 r0 = 0; r0 < s.ho; r0 += rows) {
+        gint64 r1 = MIN (r0 + rows, s.ho), n = (r1 - r0) * s.wo;
+
+        im2col (xg, &s, &p->w, r0, r1, scratch);
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, mg, n, k,
+            1.0f, wg, k, scratch, n, 0.0f, yg + r0 * s.wo, hwo);
+      }
     }
     if (bias || node->fuse_relu)
       bias_relu (yb, bias, s.m, hwo, node->fuse_relu);
