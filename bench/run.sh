@@ -5,7 +5,8 @@
 #   bench/run.sh [BUILDDIR]            (default: ./build)
 #
 # Environment: OUT (models and the ORT install, default /tmp/gnet-bench),
-# RUNS (default 20), WARMUP (default 5), THREADS (default "1 2"),
+# RUNS (default 20), WARMUP (default 5), ROUNDS (default 3), THREADS
+# (default "1 2"), CASES (substrings of case labels, default all),
 # ORT_VERSION (default 1.30.0).  Needs /usr/bin/python3 with torch, onnx
 # and cv2 (python3-torch python3-onnx python3-opencv), node and npm.
 set -eu
@@ -37,4 +38,5 @@ fi
 
 NODE_PATH="$out/ort/node_modules" exec /usr/bin/python3 "$here/run.py" \
   --gnet "$build/tools/gnet" --models "$out" \
-  --runs "${RUNS:-20}" --warmup "${WARMUP:-5}" --threads "${THREADS:-1 2}"
+  --runs "${RUNS:-20}" --warmup "${WARMUP:-5}" --rounds "${ROUNDS:-3}" \
+  --threads "${THREADS:-1 2}" --cases "${CASES:-}"
