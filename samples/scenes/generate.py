@@ -79,6 +79,7 @@ def plan_items(rng, images, labels, W, H, n_frames, min_side, max_side):
     visible-pixel box ambiguous), some of them close together."""
     items = []
     target = 4
+    by_class = [np.nonzero(labels == c)[0] for c in range(10)]
     for t in range(n_frames):
         if t % 60 == 0:
             target = int(rng.integers(3, 7))
@@ -91,8 +92,12 @@ def plan_items(rng, images, labels, W, H, n_frames, min_side, max_side):
             if n_new == 0:
                 break
             it = Item()
-            it.index = int(rng.integers(len(images)))
-            it.label = int(labels[it.index])
+            # classes in turn (fewest so far first) so that all ten appear
+            counts = np.bincount([o.label for o in items], minlength=10)
+            least = np.nonzero(counts == counts.min())[0]
+            it.label = int(least[rng.integers(len(least))])
+            pool = by_class[it.label]
+            it.index = int(pool[rng.integers(len(pool))])
             side = float(np.exp(rng.uniform(np.log(min_side),
                                             np.log(max_side))))
             it.gray, it.box = render.scale_item(images[it.index], side)
@@ -139,7 +144,7 @@ def plan_items(rng, images, labels, W, H, n_frames, min_side, max_side):
             else:  # appear inside the frame
                 x, y = rng.uniform(0, W - bw), rng.uniform(0, H - bh)
             it.p0 = (x - bx0, y - by0)
-            life = int(rng.integers(90, 300))
+            life = int(rng.integers(60, 200))
             it.t1 = min(t + life, _leave_frame(it, W, H, n_frames))
             if it.t1 - it.t0 < 30 or _collides(it, items, GAP):
                 continue
@@ -154,7 +159,8 @@ def backgrounds(rng, W, H, n_frames, segment, pan):
     """One texture per segment, panned a little every frame."""
     segs = []
     for s in range(0, n_frames, segment):
-        tex = render.texture(rng, H + pan, W + pan)
+        # anything but plain: a sample should show textured backgrounds
+        tex = render.texture(rng, H + pan, W + pan, kinds=(0, 1, 2, 3, 5))
         d = rng.uniform(-1, 1, 2)
         d /= np.abs(d).max()
         segs.append((tex, d))
@@ -242,8 +248,8 @@ def main():
     p.add_argument("--max-size", type=float, default=160)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--bitrate", type=int, default=1500, help="kbit/s")
-    p.add_argument("--output", default=os.path.join(HERE, "..", "video",
-                                                    "sample.mp4"))
+    p.add_argument("--output", default=os.path.normpath(
+        os.path.join(HERE, "..", "video", "sample.mp4")))
     p.add_argument("--gt", default=None,
                    help="ground truth (default: OUTPUT with .gt.jsonl)")
     p.add_argument("--frames-dir", default=None,

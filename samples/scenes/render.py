@@ -43,10 +43,11 @@ def random_color(rng, lo=0, hi=255):
     return rng.uniform(lo, hi, 3)
 
 
-def texture(rng, h, w):
-    """A random background: smooth colour noise, stripes, checks, a gradient
-    or a blend of two, with grain.  Float32 RGB in 0..255."""
-    kind = rng.integers(0, 6)
+def texture(rng, h, w, kinds=None):
+    """A random background: smooth colour noise, stripes, checks, a gradient,
+    plain, fine noise, or a blend of two, with grain.  `kinds` limits the
+    choice (indices as below).  Float32 RGB in 0..255."""
+    kind = rng.integers(0, 6) if kinds is None else rng.choice(kinds)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     if kind == 0:  # smooth colour blobs
         cell = rng.uniform(12, 80)
