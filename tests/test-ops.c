@@ -1089,6 +1089,11 @@ test_gemm (void)
   run_gemm (3, 5, 4, FALSE, FALSE, 1.0f, 0.0f, 2, DIMS (3, 4), FALSE);
   /* a classifier head: 1 x 1024 -> 10 */
   run_gemm (1, 1024, 10, FALSE, TRUE, 1.0f, 1.0f, 1, DIMS (10), FALSE);
+  /* one row: the matrix-vector path, every transposition */
+  run_gemm (1, 7, 5, FALSE, FALSE, 1.0f, 1.0f, 0, NULL, FALSE);
+  run_gemm (1, 7, 5, TRUE, FALSE, 2.0f, 1.0f, 2, DIMS (1, 5), TRUE);
+  run_gemm (1, 7, 5, FALSE, TRUE, 1.0f, 0.5f, 0, DIMS (0), FALSE);
+  run_gemm (1, 7, 5, TRUE, TRUE, -1.0f, 2.0f, 2, DIMS (1, 1), TRUE);
 }
 
 static void

@@ -1,5 +1,6 @@
-/* conv.c - Conv, 2-D, float32: im2col into the shared scratch, then one
- * SGEMM per group and batch item; a 1x1 stride-1 unpadded convolution
+/* conv.c - Conv, 2-D, float32: im2col into the shared scratch, then SGEMM
+ * (one per group and batch item, or per L2-sized tile of output rows when
+ * the unfolded input is large); a 1x1 stride-1 unpadded convolution
  * multiplies the input in place.  Bias and a fused Relu are applied in one
  * pass over the output.
  */

@@ -127,10 +127,17 @@ gemm_forward (const GnetNode * node, const GnetView * in, GnetView * out,
     }
     beta = 1.0f;
   }
-  if (m > 0 && n > 0)
+  if (m == 1 && n > 0) {
+    /* A classifier on one item: a matrix-vector product, which SGEMM
+     * handles poorly.  A's single row (or column) is contiguous. */
+    cblas_sgemv (CblasRowMajor, p->trans_b ? CblasNoTrans : CblasTrans,
+        in[1].dims[0], in[1].dims[1], p->alpha, in[1].data, in[1].dims[1],
+        in[0].data, 1, beta, y, 1);
+  } else if (m > 0 && n > 0) {
     cblas_sgemm (CblasRowMajor, p->trans_a ? CblasTrans : CblasNoTrans,
         p->trans_b ? CblasTrans : CblasNoTrans, m, n, k, p->alpha,
         in[0].data, in[0].dims[1], in[1].data, in[1].dims[1], beta, y, n);
+  }
   if (node->fuse_relu)
     gnet__relu_inplace (y, m * n);
 }
