@@ -33,6 +33,18 @@
  * becomes the class activation map's region (cam.c).  Then per-class NMS,
  * max-detections by confidence, and clipping to the frame.
  *
+ * Pre-processing comes from the model's metadata (keys in gnet.h): labels,
+ * mean, std, color_order, input_range, background_class, input_size,
+ * windows; the parameters' labels file, mean, std and colour order win.
+ * Without metadata: labels "class <n>", no background class, RGB, 0..1,
+ * mean 0, std 1, the graph's input size (224 if it is symbolic), one
+ * window of the input size.  The ONNX Model Zoo googlenet-12 (Caffe's
+ * bvlc_googlenet: BGR, 0..255 minus the mean 104/117/123) thus needs
+ * labels-file=synset.txt color-order=bgr mean="0.408,0.459,0.482"
+ * std="0.003922,0.003922,0.003922" (mean and std in units of the 0..1
+ * range), and as it has no background class, a `classes` filter or a
+ * higher threshold to keep what matters.
+ *
  * Memory: everything that depends on the frame size (levels, sessions'
  * plans, buffers) is set up on the first frame of a size; later frames of
  * that size allocate nothing.
@@ -50,6 +62,7 @@
 #define DEFAULT_IOU 0.3f
 #define DEFAULT_MAX_DETECTIONS 100
 #define MAX_WINDOW 8192
+#define DEFAULT_INPUT_SIZE 224
 /* Windows per crops batch: enough for SGEMM to run at full speed, few
  * enough that GoogLeNet's arena for a batch stays in the hundreds of MB. */
 #define BATCH_MAX 64
@@ -305,11 +318,16 @@ setup_input (GnetDetector * d, GError ** error)
     d->in_h = hw[0];
     d->in_w = n == 2 ? hw[1] : hw[0];
   }
-  if (d->in_h <= 0 || d->in_w <= 0 || d->in_h > MAX_WINDOW
-      || d->in_w > MAX_WINDOW) {
+  /* Symbolic H and W (torchvision exports with dynamic axes) and no
+   * metadata: the ImageNet classifiers' 224, the size GoogLeNet is for. */
+  if (d->in_h <= 0)
+    d->in_h = DEFAULT_INPUT_SIZE;
+  if (d->in_w <= 0)
+    d->in_w = DEFAULT_INPUT_SIZE;
+  if (d->in_h > MAX_WINDOW || d->in_w > MAX_WINDOW) {
     g_set_error (error, GNET_ERROR, GNET_ERROR_SETTINGS,
-        "%s: the input size is not fixed; set metadata %s to \"H,W\"",
-        gnet_model_get_name (d->model), GNET_META_INPUT_SIZE);
+        "%s: input size %dx%d is larger than %d", gnet_model_get_name
+        (d->model), d->in_h, d->in_w, MAX_WINDOW);
     return FALSE;
   }
   return TRUE;
