@@ -35,6 +35,14 @@ split_scratch (const GnetPoolShape * s, gpointer scratch, PoolScratch * ps)
   ps->rows = ps->iw + s->wo;
 }
 
+/* The reduction: maximum or sum.  `max` is a constant wherever this is
+ * inlined, so each loop below compiles to one vectorised form. */
+static inline gfloat
+pick (gfloat a, gfloat b, gboolean max)
+{
+  return max ? (a > b ? a : b) : a + b;
+}
+
 /* Taps and divisor of every output position along one axis. */
 static void
 axis_table (gint64 n_out, gint64 stride, gint64 dilation, gint64 pad_begin,
@@ -73,7 +81,7 @@ full_range (const gint64 * taps, gint64 n, gint64 kernel, gint64 * a,
 }
 
 /* One input row reduced over each output column's window. */
-static void
+static inline void
 reduce_row (const gfloat * restrict r, gfloat * restrict out,
     const GnetWindow * w, const GnetPoolShape * s, const gint64 * tw,
     gint64 a, gint64 b, gboolean max)
@@ -92,63 +100,87 @@ reduce_row (const gfloat * restrict r, gfloat * restrict out,
     for (gint64 kj = tw[2 * ow]; kj < tw[2 * ow + 1]; kj++) {
       gfloat u = r[start + kj * dw];
 
-      v = max ? (u > v ? u : v) : v + u;
+      v = pick (v, u, max);
     }
     out[ow] = v;
   }
   if (a >= b)
     return;
-  /* Middle: one pass per kernel column, over contiguous outputs. */
+  /* Middle: the common 3-wide windows in one pass, others one pass per
+   * kernel column, over contiguous outputs. */
   r += a * sw - pl;
   out += a;
-  if (sw == 1) {
-    memcpy (out, r, (gsize) (b - a) * sizeof (gfloat));
-    for (gint64 kj = 1; kj < kw; kj++) {
-      const gfloat *rk = r + kj * dw;
-
-      if (max)
-        for (gint64 i = 0; i < b - a; i++)
-          out[i] = rk[i] > out[i] ? rk[i] : out[i];
-      else
-        for (gint64 i = 0; i < b - a; i++)
-          out[i] += rk[i];
-    }
+  if (kw == 3 && dw == 1 && sw == 1) {
+    for (gint64 i = 0; i < b - a; i++)
+      out[i] = pick (pick (r[i], r[i + 1], max), r[i + 2], max);
+  } else if (kw == 3 && dw == 1 && sw == 2) {
+    for (gint64 i = 0; i < b - a; i++)
+      out[i] = pick (pick (r[2 * i], r[2 * i + 1], max), r[2 * i + 2], max);
   } else {
     for (gint64 i = 0; i < b - a; i++)
       out[i] = r[i * sw];
     for (gint64 kj = 1; kj < kw; kj++) {
       const gfloat *rk = r + kj * dw;
 
-      if (max)
-        for (gint64 i = 0; i < b - a; i++)
-          out[i] = rk[i * sw] > out[i] ? rk[i * sw] : out[i];
-      else
-        for (gint64 i = 0; i < b - a; i++)
-          out[i] += rk[i * sw];
+      for (gint64 i = 0; i < b - a; i++)
+        out[i] = pick (out[i], rk[i * sw], max);
     }
   }
 }
 
 /* One output row from the reduced rows of its window. */
-static void
+static inline void
 combine_rows (const gfloat * rows, gint64 first, gint64 step, gint64 n,
     gfloat * restrict y, gint64 wo, gboolean max)
 {
+  const gfloat *r0 = rows + first * wo;
+
   if (n == 0) {
     for (gint64 i = 0; i < wo; i++)
       y[i] = max ? -INFINITY : 0.0f;
-    return;
-  }
-  memcpy (y, rows + first * wo, (gsize) wo * sizeof (gfloat));
-  for (gint64 k = 1; k < n; k++) {
-    const gfloat *restrict r = rows + (first + k * step) * wo;
+  } else if (n == 3) {
+    const gfloat *r1 = r0 + step * wo, *r2 = r1 + step * wo;
 
-    if (max)
+    for (gint64 i = 0; i < wo; i++)
+      y[i] = pick (pick (r0[i], r1[i], max), r2[i], max);
+  } else {
+    memcpy (y, r0, (gsize) wo * sizeof (gfloat));
+    for (gint64 k = 1; k < n; k++) {
+      const gfloat *restrict r = r0 + k * step * wo;
+
       for (gint64 i = 0; i < wo; i++)
-        y[i] = r[i] > y[i] ? r[i] : y[i];
-    else
-      for (gint64 i = 0; i < wo; i++)
-        y[i] += r[i];
+        y[i] = pick (y[i], r[i], max);
+    }
+  }
+}
+
+/* Both passes over every plane; inlined once per reduction. */
+static inline void
+pool_planes (const GnetWindow * w, const GnetPoolShape * s,
+    const PoolScratch * ps, gint64 a, gint64 b, const gfloat * x,
+    gfloat * y, gint64 bstride, gboolean max)
+{
+  const gint64 sh = w->strides[0], dh = w->dilations[0];
+
+  for (gint64 n = 0; n < s->n; n++) {
+    for (gint64 c = 0; c < s->c; c++) {
+      const gfloat *xp = x + (n * s->c + c) * s->h * s->w;
+      gfloat *yp = y + n * bstride + c * s->ho * s->wo;
+
+      for (gint64 ih = 0; ih < s->h; ih++)
+        reduce_row (xp + ih * s->w, ps->rows + ih * s->wo, w, s, ps->tw, a,
+            b, max);
+      for (gint64 oh = 0; oh < s->ho; oh++) {
+        gint64 k0 = ps->th[2 * oh], k1 = ps->th[2 * oh + 1];
+        gfloat *yr = yp + oh * s->wo;
+
+        combine_rows (ps->rows, oh * sh - s->pads[0] + k0 * dh, dh, k1 - k0,
+            yr, s->wo, max);
+        if (!max)
+          for (gint64 i = 0; i < s->wo; i++)
+            yr[i] *= ps->ih[oh] * ps->iw[i];
+      }
+    }
   }
 }
 
@@ -157,36 +189,18 @@ gnet__pool_forward (const GnetWindow * w, const GnetPoolShape * s,
     gboolean max, gboolean include_pad, const gfloat * x, GnetView * out,
     gpointer scratch)
 {
-  const gint64 sh = w->strides[0], dh = w->dilations[0];
   gint64 nb, item, bstride, a, b;
   PoolScratch ps;
 
   gnet__out_items (out, &nb, &item, &bstride);
   split_scratch (s, scratch, &ps);
-  axis_table (s->ho, sh, dh, s->pads[0], s->pads[2], s->h, w->kernel[0],
-      include_pad, ps.th, ps.ih);
+  axis_table (s->ho, w->strides[0], w->dilations[0], s->pads[0], s->pads[2],
+      s->h, w->kernel[0], include_pad, ps.th, ps.ih);
   axis_table (s->wo, w->strides[1], w->dilations[1], s->pads[1], s->pads[3],
       s->w, w->kernel[1], include_pad, ps.tw, ps.iw);
   full_range (ps.tw, s->wo, w->kernel[1], &a, &b);
-
-  for (gint64 n = 0; n < s->n; n++) {
-    for (gint64 c = 0; c < s->c; c++) {
-      const gfloat *xp = x + (n * s->c + c) * s->h * s->w;
-      gfloat *yp = (gfloat *) out->data + n * bstride + c * s->ho * s->wo;
-
-      for (gint64 ih = 0; ih < s->h; ih++)
-        reduce_row (xp + ih * s->w, ps.rows + ih * s->wo, w, s, ps.tw, a, b,
-            max);
-      for (gint64 oh = 0; oh < s->ho; oh++) {
-        gint64 k0 = ps.th[2 * oh], k1 = ps.th[2 * oh + 1];
-        gfloat *y = yp + oh * s->wo;
-
-        combine_rows (ps.rows, oh * sh - s->pads[0] + k0 * dh, dh, k1 - k0,
-            y, s->wo, max);
-        if (!max)
-          for (gint64 i = 0; i < s->wo; i++)
-            y[i] *= ps.ih[oh] * ps.iw[i];
-      }
-    }
-  }
+  if (max)
+    pool_planes (w, s, &ps, a, b, x, out->data, bstride, TRUE);
+  else
+    pool_planes (w, s, &ps, a, b, x, out->data, bstride, FALSE);
 }
