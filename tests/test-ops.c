@@ -428,6 +428,18 @@ test_conv (void)
     {1, 3, 7, 8, 4, 4, 2, 1, {1, 1}, {1, 1}, {0}, "SAME_LOWER", TRUE},
     {1, 3, 9, 8, 4, 4, 4, 1, {3, 2}, {1, 2}, {0}, "SAME_UPPER", FALSE},
     {1, 3, 9, 8, 4, 3, 3, 1, {2, 2}, {1, 1}, {0}, "VALID", TRUE},
+    /* 3x3 stride 1 with more channels: odd sizes, no pads, asymmetric and
+     * wide pads, groups with a strided output, auto_pad, tiny inputs */
+    {1, 8, 9, 11, 8, 3, 3, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, TRUE,
+        TRUE},
+    {2, 16, 8, 8, 12, 3, 3, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}, NULL, TRUE},
+    {1, 12, 7, 10, 16, 3, 3, 1, {1, 1}, {1, 1}, {2, 0, 1, 1}, NULL, FALSE},
+    {2, 16, 6, 7, 16, 3, 3, 2, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, TRUE,
+        TRUE, 5},
+    {1, 8, 5, 6, 9, 3, 3, 1, {1, 1}, {1, 1}, {0}, "SAME_LOWER", TRUE},
+    {1, 8, 1, 2, 8, 3, 3, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, TRUE},
+    {1, 32, 14, 14, 24, 3, 3, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, TRUE,
+        TRUE, 3},
     /* kernel as large as the padded input: 1x1 output */
     {1, 2, 3, 3, 2, 5, 5, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, TRUE},
   };
