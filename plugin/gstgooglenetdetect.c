@@ -140,6 +140,9 @@ struct _GstGooglenetDetect
   GnetPixelFormat pixel_format;
   GstGooglenetOverlay *overlay;
   gboolean use_worker;
+  /* set when any latency query through the element says upstream is live
+   * (the one in set_info may come too early to know) */
+  gint upstream_live;
 
   /* The worker (live / async).  worker_lock protects everything below
    * except `working`, which only the worker touches while it runs. */
@@ -913,6 +916,8 @@ gst_googlenet_detect_stop (GstBaseTransform * trans)
   GstGooglenetDetect *self = GST_GOOGLENET_DETECT (trans);
 
   gst_googlenet_detect_stop_worker (self);
+  g_atomic_int_set (&self->upstream_live, FALSE);
+  self->use_worker = FALSE;
   gst_clear_buffer (&self->pending);
   gst_clear_buffer (&self->working);
   g_clear_error (&self->worker_error);
@@ -1176,6 +1181,8 @@ upstream_is_live (GstGooglenetDetect * self)
 
   if (gst_pad_peer_query (GST_BASE_TRANSFORM_SINK_PAD (self), query))
     gst_query_parse_latency (query, &live, NULL, NULL);
+  else
+    GST_DEBUG_OBJECT (self, "upstream did not answer the latency query");
   gst_query_unref (query);
   return live;
 }
@@ -1206,7 +1213,9 @@ gst_googlenet_detect_set_info (GstVideoFilter * filter, GstCaps * incaps,
   GST_OBJECT_LOCK (self);
   async = self->async;
   GST_OBJECT_UNLOCK (self);
-  self->use_worker = async || upstream_is_live (self);
+  if (upstream_is_live (self))
+    g_atomic_int_set (&self->upstream_live, TRUE);
+  self->use_worker = async || g_atomic_int_get (&self->upstream_live);
   GST_INFO_OBJECT (self, "detecting %s",
       self->use_worker ? "in a worker thread on the newest frame" :
       "every frame in order");
@@ -1448,6 +1457,14 @@ gst_googlenet_detect_transform_frame_ip (GstVideoFilter * filter,
   run = self->n_frames % interval == 0;
   self->n_frames++;
 
+  /* Upstream turned out to be live after caps were set. */
+  if (!self->use_worker && g_atomic_int_get (&self->upstream_live)) {
+    GST_INFO_OBJECT (self, "upstream is live: detecting in a worker thread");
+    if (!gst_googlenet_detect_start_worker (self, &filter->in_info, &err))
+      goto no_worker;
+    self->use_worker = TRUE;
+  }
+
   if (self->use_worker) {
     if (run)
       gst_googlenet_detect_submit (self, frame, running_time);
@@ -1487,6 +1504,13 @@ gst_googlenet_detect_transform_frame_ip (GstVideoFilter * filter,
   return GST_FLOW_OK;
 
   /* ERRORS */
+no_worker:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+        ("Could not start the detection thread."), ("%s", err->message));
+    g_clear_error (&err);
+    return GST_FLOW_ERROR;
+  }
 detect_failed:
   {
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
@@ -1532,7 +1556,9 @@ gst_googlenet_detect_sink_event (GstBaseTransform * trans, GstEvent * event)
 }
 
 /* Offline, a frame leaves only after its detection, so the element adds
- * the time that takes; the worker adds nothing since frames never wait. */
+ * the time that takes; the worker adds nothing since frames never wait.
+ * A live answer also tells the element to use the worker, should the query
+ * in set_info have come before upstream knew. */
 static gboolean
 gst_googlenet_detect_query (GstBaseTransform * trans,
     GstPadDirection direction, GstQuery * query)
@@ -1543,11 +1569,16 @@ gst_googlenet_detect_query (GstBaseTransform * trans,
   ret = GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction,
       query);
   if (ret && direction == GST_PAD_SRC
-      && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY && !self->use_worker) {
+      && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
     gboolean live;
     GstClockTime min, max, ours;
 
     gst_query_parse_latency (query, &live, &min, &max);
+    if (live)
+      g_atomic_int_set (&self->upstream_live, TRUE);
+    if (live || self->use_worker)
+      return ret;
+
     GST_OBJECT_LOCK (self);
     ours = self->process_time;
     GST_OBJECT_UNLOCK (self);
