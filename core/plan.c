@@ -411,8 +411,10 @@ gnet__session_plan (GnetSession * s, const GnetTensor * inputs,
     for (guint k = 0; k < n->n_outputs; k++)
       if (n->outputs[k] >= 0)
         st->out[k] = s->views[n->outputs[k]];
-    /* A view op whose input is a constant still shares its bytes. */
-    if ((n->op->flags & GNET_OP_VIEW) && st->in[0].data != st->out[0].data)
+    /* A view op with a second output (Dropout's mask) must still run to
+     * fill it; its first output shares its input's bytes either way. */
+    if ((n->op->flags & GNET_OP_VIEW) && (st->in[0].data != st->out[0].data
+            || (n->n_outputs > 1 && n->outputs[1] >= 0)))
       st->skip = FALSE;
   }
   for (guint i = 0; i < s->n_outputs; i++) {
