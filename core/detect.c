@@ -108,6 +108,7 @@ struct _GnetDetector
   gint net_stride;              /* S */
   gfloat *head_w;               /* n_classes x C, alpha folded in */
   gfloat *head_b;               /* n_classes, beta folded in */
+  gfloat *cam_w;                /* C: one class's CAM weights */
   gboolean output_is_prob;      /* no head: model output is a softmax */
   guint max_batch;              /* no head: 1 if the graph fixes batch 1 */
   gint step_x, step_y;          /* level pixels between windows */
@@ -743,6 +744,7 @@ gnet_detector_new (GnetModel * model, const GnetDetectorParams * params,
     d->step_y = my * d->net_stride;
     gnet__cam_init (&d->cam, d->cells_h, d->cells_w, d->in_h, d->in_w,
         d->net_stride, CAM_THRESHOLD);
+    d->cam_w = g_new (gfloat, d->channels);
   } else {
     d->step_x = MAX (1, (gint) lroundf (params->stride * d->in_w));
     d->step_y = MAX (1, (gint) lroundf (params->stride * d->in_h));
@@ -792,6 +794,7 @@ gnet_detector_free (GnetDetector * d)
   g_free (d->feature);
   g_free (d->head_w);
   g_free (d->head_b);
+  g_free (d->cam_w);
   gnet_model_unref (d->model);
   g_free (d);
 }
@@ -1041,6 +1044,23 @@ typedef struct
   gsize row_stride;
 } WindowFeatures;
 
+/* The class's evidence per channel.  With a background class, the map is
+ * of the logit difference to it: what a softmax over {class, background}
+ * decides on.  Raw W[class] also lights up whatever every class responds
+ * to (texture, edges), which spreads the map over the background. */
+static const gfloat *
+cam_weights (GnetDetector * d, gint k)
+{
+  const gfloat *w = d->head_w + (gsize) k * d->channels;
+  const gfloat *bg = d->head_w + (gsize) d->background * d->channels;
+
+  if (d->background < 0)
+    return w;
+  for (gint c = 0; c < d->channels; c++)
+    d->cam_w[c] = w[c] - bg[c];
+  return d->cam_w;
+}
+
 /* Turns column j of the scores into a box if it passes, for the window at
  * level pixels (px, py). */
 static void
@@ -1063,8 +1083,8 @@ consider (GnetDetector * d, const Level * l, gint n, gint j, gint px,
   if (best < 0 || conf < d->threshold || d->n_boxes >= d->box_capacity)
     return;
   if (d->refine == GNET_REFINE_CAM && wf != NULL)
-    gnet__cam_box (&d->cam, d->head_w + (gsize) best * d->channels,
-        d->channels, wf->base, wf->channel_stride, wf->row_stride, wb);
+    gnet__cam_box (&d->cam, cam_weights (d, best), d->channels, wf->base,
+        wf->channel_stride, wf->row_stride, wb);
 
   box = &d->boxes[d->n_boxes++];
   box->x0 = (px + wb[0]) * l->sx;

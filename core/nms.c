@@ -8,8 +8,6 @@
  */
 #include "gnet-private.h"
 
-#include <stdlib.h>
-
 gfloat
 gnet_box_iou (const GnetBox * a, const GnetBox * b)
 {
@@ -28,12 +26,10 @@ gnet_box_iou (const GnetBox * a, const GnetBox * b)
 }
 
 /* Highest confidence first; ties broken on everything else so the result
- * does not depend on the qsort implementation. */
+ * is fully determined. */
 static int
-compare_boxes (const void *pa, const void *pb)
+compare_boxes (const GnetBox * a, const GnetBox * b)
 {
-  const GnetBox *a = pa, *b = pb;
-
   if (a->confidence != b->confidence)
     return a->confidence > b->confidence ? -1 : 1;
   if (a->class_id != b->class_id)
@@ -49,6 +45,43 @@ compare_boxes (const void *pa, const void *pb)
   return 0;
 }
 
+static void
+sift_down (GnetBox * boxes, guint root, guint n)
+{
+  for (;;) {
+    guint child = 2 * root + 1;
+    GnetBox tmp;
+
+    if (child >= n)
+      return;
+    /* a max-heap in sort order: the box that sorts last on top */
+    if (child + 1 < n && compare_boxes (&boxes[child], &boxes[child + 1]) < 0)
+      child++;
+    if (compare_boxes (&boxes[root], &boxes[child]) >= 0)
+      return;
+    tmp = boxes[root];
+    boxes[root] = boxes[child];
+    boxes[child] = tmp;
+    root = child;
+  }
+}
+
+/* Heapsort rather than qsort(): glibc's qsort may malloc a merge buffer,
+ * and this runs on every frame. */
+static void
+sort_boxes (GnetBox * boxes, guint n)
+{
+  for (guint i = n / 2; i-- > 0;)
+    sift_down (boxes, i, n);
+  for (guint end = n; end-- > 1;) {
+    GnetBox tmp = boxes[0];
+
+    boxes[0] = boxes[end];
+    boxes[end] = tmp;
+    sift_down (boxes, 0, end);
+  }
+}
+
 guint
 gnet_nms (GnetBox * boxes, guint n_boxes, gfloat iou_threshold,
     guint max_keep)
@@ -59,7 +92,7 @@ gnet_nms (GnetBox * boxes, guint n_boxes, gfloat iou_threshold,
 
   if (n_boxes == 0 || max_keep == 0)
     return 0;
-  qsort (boxes, n_boxes, sizeof (GnetBox), compare_boxes);
+  sort_boxes (boxes, n_boxes);
 
   for (guint i = 0; i < n_boxes && n_kept < max_keep; i++) {
     gboolean suppressed = FALSE;

@@ -1,0 +1,1300 @@
+/* test-detect.c - the detector: pyramid, both strategies, CAM, NMS, labels,
+ * pixel formats and every settings error.
+ *
+ * Models: tests/fixtures/detector/ (make_detector_model.py): a 32x32
+ * classifier of background / "square" (red) / "disc" (blue) with unpadded
+ * convolutions, so dense and crops evaluation must agree to float rounding;
+ * the same weights in Caffe's head layout; a variant without a pooled head.
+ * The GoogLeNet fixtures of tests/fixtures/ check that both real head
+ * layouts are recognised and scored like the full network.
+ */
+#include "gnet.h"
+#include "detect-private.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static gchar *
+fixture (const gchar * name)
+{
+  const gchar *src = g_getenv ("GNET_SRCDIR");
+
+  return g_build_filename (src ? src : "..", "tests", "fixtures", name, NULL);
+}
+
+static GnetModel *
+load (const gchar * name)
+{
+  gchar *path = fixture (name);
+  GError *error = NULL;
+  GnetModel *m = gnet_model_load_file (path, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (m);
+  g_free (path);
+  return m;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Synthetic frames                                                         */
+/* ------------------------------------------------------------------------ */
+
+typedef struct
+{
+  gint width, height;
+  guint8 *rgb;                  /* packed, stride width * 3 */
+} Frame;
+
+static Frame
+frame_new (gint width, gint height, guint8 gray)
+{
+  Frame f = { width, height, g_malloc ((gsize) width * height * 3) };
+  guint32 seed = 12345;
+
+  /* a little deterministic noise, like the training backgrounds */
+  for (gsize i = 0; i < (gsize) width * height * 3; i++) {
+    seed = seed * 1103515245u + 12345u;
+    f.rgb[i] = CLAMP (gray + (gint) ((seed >> 16) % 11) - 5, 0, 255);
+  }
+  return f;
+}
+
+static void
+frame_square (Frame * f, gint x0, gint y0, gint size, const guint8 rgb[3])
+{
+  for (gint y = MAX (0, y0); y < MIN (f->height, y0 + size); y++)
+    for (gint x = MAX (0, x0); x < MIN (f->width, x0 + size); x++)
+      memcpy (f->rgb + ((gsize) y * f->width + x) * 3, rgb, 3);
+}
+
+static void
+frame_disc (Frame * f, gdouble cx, gdouble cy, gdouble d, const guint8 rgb[3])
+{
+  for (gint y = 0; y < f->height; y++)
+    for (gint x = 0; x < f->width; x++)
+      if ((x + 0.5 - cx) * (x + 0.5 - cx) + (y + 0.5 - cy) * (y + 0.5 - cy)
+          <= d * d / 4)
+        memcpy (f->rgb + ((gsize) y * f->width + x) * 3, rgb, 3);
+}
+
+static const guint8 RED[3] = { 230, 30, 25 };
+static const guint8 BLUE[3] = { 20, 35, 225 };
+
+static GnetImage
+frame_image (const Frame * f)
+{
+  GnetImage im = { GNET_PIXEL_FORMAT_RGB, f->width, f->height,
+    {f->rgb, NULL, NULL}, {f->width * 3, 0, 0}
+  };
+  return im;
+}
+
+/* The same content in another format, rows padded to test strides.  YUV
+ * uses the BT.601 limited-range matrix, chroma averaged over 2x2. */
+typedef struct
+{
+  GnetImage image;
+  guint8 *data[3];
+} Converted;
+
+static void
+rgb_to_yuv (const guint8 * p, gdouble * y, gdouble * u, gdouble * v)
+{
+  *y = 16 + 0.256788 * p[0] + 0.504129 * p[1] + 0.097906 * p[2];
+  *u = 128 - 0.148223 * p[0] - 0.290993 * p[1] + 0.439216 * p[2];
+  *v = 128 + 0.439216 * p[0] - 0.367788 * p[1] - 0.071427 * p[2];
+}
+
+static Converted
+convert (const Frame * f, GnetPixelFormat format)
+{
+  static const gint offs[][4] = {
+    /* bpp, r, g, b */
+    [GNET_PIXEL_FORMAT_RGB] = {3, 0, 1, 2},
+    [GNET_PIXEL_FORMAT_BGR] = {3, 2, 1, 0},
+    [GNET_PIXEL_FORMAT_RGBA] = {4, 0, 1, 2},
+    [GNET_PIXEL_FORMAT_BGRA] = {4, 2, 1, 0},
+    [GNET_PIXEL_FORMAT_ARGB] = {4, 1, 2, 3},
+    [GNET_PIXEL_FORMAT_ABGR] = {4, 3, 2, 1},
+    [GNET_PIXEL_FORMAT_RGBX] = {4, 0, 1, 2},
+    [GNET_PIXEL_FORMAT_BGRX] = {4, 2, 1, 0},
+    [GNET_PIXEL_FORMAT_XRGB] = {4, 1, 2, 3},
+    [GNET_PIXEL_FORMAT_XBGR] = {4, 3, 2, 1},
+  };
+  Converted c = { {format, f->width, f->height}, {NULL} };
+  gint w = f->width, h = f->height, cw = (w + 1) / 2, ch = (h + 1) / 2;
+
+  if (format == GNET_PIXEL_FORMAT_I420 || format == GNET_PIXEL_FORMAT_NV12) {
+    gint ys = w + 5, cs = (format == GNET_PIXEL_FORMAT_NV12 ? 2 * cw : cw) + 3;
+
+    c.data[0] = g_malloc0 ((gsize) ys * h);
+    c.data[1] = g_malloc0 ((gsize) cs * ch);
+    c.data[2] = g_malloc0 ((gsize) cs * ch);
+    for (gint y = 0; y < h; y++)
+      for (gint x = 0; x < w; x++) {
+        gdouble yy, u, v;
+
+        rgb_to_yuv (f->rgb + ((gsize) y * w + x) * 3, &yy, &u, &v);
+        c.data[0][y * ys + x] = CLAMP (lround (yy), 0, 255);
+      }
+    for (gint y = 0; y < ch; y++)
+      for (gint x = 0; x < cw; x++) {
+        gdouble su = 0, sv = 0, yy, u, v;
+        gint n = 0;
+
+        for (gint dy = 0; dy < 2; dy++)
+          for (gint dx = 0; dx < 2; dx++)
+            if (2 * y + dy < h && 2 * x + dx < w) {
+              rgb_to_yuv (f->rgb + ((gsize) (2 * y + dy) * w + 2 * x + dx)
+                  * 3, &yy, &u, &v);
+              su += u;
+              sv += v;
+              n++;
+            }
+        if (format == GNET_PIXEL_FORMAT_I420) {
+          c.data[1][y * cs + x] = lround (su / n);
+          c.data[2][y * cs + x] = lround (sv / n);
+        } else {
+          c.data[1][y * cs + 2 * x] = lround (su / n);
+          c.data[1][y * cs + 2 * x + 1] = lround (sv / n);
+        }
+      }
+    for (guint p = 0; p < 3; p++) {
+      c.image.planes[p] = c.data[p];
+      c.image.strides[p] = p == 0 ? ys : cs;
+    }
+    if (format == GNET_PIXEL_FORMAT_NV12)
+      c.image.planes[2] = NULL;
+  } else {
+    const gint *o = offs[format];
+    gint stride = w * o[0] + 7;
+
+    c.data[0] = g_malloc ((gsize) stride * h);
+    memset (c.data[0], 0xa5, (gsize) stride * h);      /* alpha/padding junk */
+    for (gint y = 0; y < h; y++)
+      for (gint x = 0; x < w; x++) {
+        const guint8 *s = f->rgb + ((gsize) y * w + x) * 3;
+        guint8 *d = c.data[0] + (gsize) y * stride + x * o[0];
+
+        d[o[1]] = s[0];
+        d[o[2]] = s[1];
+        d[o[3]] = s[2];
+      }
+    c.image.planes[0] = c.data[0];
+    c.image.strides[0] = stride;
+  }
+  return c;
+}
+
+static void
+converted_clear (Converted * c)
+{
+  for (guint p = 0; p < 3; p++)
+    g_free (c->data[p]);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static GnetBox
+box (gfloat x0, gfloat y0, gfloat x1, gfloat y1, gfloat conf, gint cls)
+{
+  GnetBox b = { x0, y0, x1, y1, conf, cls, NULL };
+  return b;
+}
+
+static GnetDetector *
+detector_new (GnetModel * m, GnetDetectMode mode, GnetRefine refine,
+    const gchar * windows)
+{
+  GnetDetectorParams p;
+  GError *error = NULL;
+  GnetDetector *d;
+
+  gnet_detector_params_init (&p);
+  p.mode = mode;
+  p.refine = refine;
+  p.n_threads = 1;
+  if (windows) {
+    gchar **w = g_strsplit (windows, ",", -1);
+    for (p.n_windows = 0; w[p.n_windows]; p.n_windows++)
+      p.windows[p.n_windows] = atoi (w[p.n_windows]);
+    g_strfreev (w);
+  }
+  d = gnet_detector_new (m, &p, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (d);
+  return d;
+}
+
+/* Runs the detector and returns a copy of the boxes. */
+static GArray *
+detect (GnetDetector * d, const GnetImage * image)
+{
+  const GnetBox *boxes;
+  guint n;
+  GError *error = NULL;
+  GArray *out = g_array_new (FALSE, FALSE, sizeof (GnetBox));
+
+  g_assert_true (gnet_detector_process (d, image, &boxes, &n, &error));
+  g_assert_no_error (error);
+  g_array_append_vals (out, boxes, n);
+  return out;
+}
+
+static gboolean
+find_box (GArray * boxes, const gchar * label, const GnetBox * truth,
+    gdouble min_iou)
+{
+  for (guint i = 0; i < boxes->len; i++) {
+    const GnetBox *b = &g_array_index (boxes, GnetBox, i);
+
+    if (g_str_equal (b->label, label) && gnet_box_iou (b, truth) >= min_iou)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static void
+dump (const gchar * what, GArray * boxes)
+{
+  for (guint i = 0; i < boxes->len; i++) {
+    const GnetBox *b = &g_array_index (boxes, GnetBox, i);
+
+    g_test_message ("%s: class %d %.4f [%.1f %.1f %.1f %.1f]", what,
+        b->class_id, b->confidence, b->x0, b->y0, b->x1, b->y1);
+  }
+}
+
+/* Every box of `a` has a box of `b` with the same class, IoU > min_iou and
+ * confidence within tol, and the counts match. */
+static void
+assert_same_boxes (GArray * a, GArray * b, gdouble min_iou, gdouble tol)
+{
+  if (a->len != b->len) {
+    dump ("a", a);
+    dump ("b", b);
+  }
+  g_assert_cmpuint (a->len, ==, b->len);
+  for (guint i = 0; i < a->len; i++) {
+    const GnetBox *x = &g_array_index (a, GnetBox, i);
+    gboolean found = FALSE;
+
+    for (guint j = 0; j < b->len && !found; j++) {
+      const GnetBox *y = &g_array_index (b, GnetBox, j);
+
+      found = x->class_id == y->class_id && gnet_box_iou (x, y) > min_iou
+          && fabsf (x->confidence - y->confidence) <= tol;
+    }
+    if (!found) {
+      dump ("a", a);
+      dump ("b", b);
+      g_test_message ("no match for box %u", i);
+    }
+    g_assert_true (found);
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* NMS and IoU                                                              */
+/* ------------------------------------------------------------------------ */
+
+static void
+test_iou (void)
+{
+  GnetBox a = box (0, 0, 10, 10, 1, 0), b = box (5, 0, 15, 10, 1, 0);
+  GnetBox c = box (10, 0, 20, 10, 1, 0), e = box (3, 3, 3, 8, 1, 0);
+
+  g_assert_cmpfloat_with_epsilon (gnet_box_iou (&a, &b), 50.0 / 150.0, 1e-6);
+  g_assert_cmpfloat_with_epsilon (gnet_box_iou (&a, &a), 1.0, 1e-6);
+  /* x1 is exclusive: touching boxes do not overlap */
+  g_assert_cmpfloat (gnet_box_iou (&a, &c), ==, 0.0);
+  /* an empty box overlaps nothing */
+  g_assert_cmpfloat (gnet_box_iou (&a, &e), ==, 0.0);
+  g_assert_cmpfloat (gnet_box_iou (&e, &e), ==, 0.0);
+}
+
+static void
+test_nms (void)
+{
+  GnetBox boxes[] = {
+    box (0, 0, 10, 10, 0.6f, 0),        /* suppressed by the 0.9 one */
+    box (1, 0, 11, 10, 0.9f, 0),
+    box (0, 0, 10, 10, 0.8f, 1),        /* other class: kept */
+    box (20, 20, 30, 30, 0.7f, 0),      /* far away: kept */
+    box (7, 0, 17, 10, 0.5f, 0),        /* IoU 0.25 with the 0.9 one */
+  };
+  GnetBox copy[G_N_ELEMENTS (boxes)];
+  guint n;
+
+  memcpy (copy, boxes, sizeof (boxes));
+  n = gnet_nms (copy, G_N_ELEMENTS (boxes), 0.3f, 100);
+  g_assert_cmpuint (n, ==, 4);
+  g_assert_cmpfloat (copy[0].confidence, ==, 0.9f);
+  g_assert_cmpfloat (copy[1].confidence, ==, 0.8f);
+  g_assert_cmpint (copy[1].class_id, ==, 1);
+  g_assert_cmpfloat (copy[2].confidence, ==, 0.7f);
+  g_assert_cmpfloat (copy[3].confidence, ==, 0.5f);
+
+  /* a lower threshold also removes the 0.25 overlap */
+  memcpy (copy, boxes, sizeof (boxes));
+  n = gnet_nms (copy, G_N_ELEMENTS (boxes), 0.2f, 100);
+  g_assert_cmpuint (n, ==, 3);
+
+  /* threshold 1 suppresses nothing; max_keep keeps the most confident */
+  memcpy (copy, boxes, sizeof (boxes));
+  n = gnet_nms (copy, G_N_ELEMENTS (boxes), 1.0f, 100);
+  g_assert_cmpuint (n, ==, 5);
+  memcpy (copy, boxes, sizeof (boxes));
+  n = gnet_nms (copy, G_N_ELEMENTS (boxes), 1.0f, 2);
+  g_assert_cmpuint (n, ==, 2);
+  g_assert_cmpfloat (copy[0].confidence, ==, 0.9f);
+  g_assert_cmpfloat (copy[1].confidence, ==, 0.8f);
+
+  g_assert_cmpuint (gnet_nms (copy, 0, 0.5f, 10), ==, 0);
+  g_assert_cmpuint (gnet_nms (NULL, 0, 0.5f, 10), ==, 0);
+}
+
+static int
+by_confidence (const void *pa, const void *pb)
+{
+  const GnetBox *a = pa, *b = pb;
+
+  return a->confidence > b->confidence ? -1 : a->confidence < b->confidence;
+}
+
+/* Many random boxes against a plain O(n^2) greedy reference. */
+static void
+test_nms_random (void)
+{
+  GRand *rand = g_rand_new_with_seed (7);
+  guint n = 500;
+  GnetBox *boxes = g_new (GnetBox, n), *ref = g_new (GnetBox, n);
+  gboolean *dead = g_new0 (gboolean, n);
+  guint n_ref = 0, n_kept;
+
+  for (guint i = 0; i < n; i++) {
+    gfloat x = g_rand_double_range (rand, 0, 200);
+    gfloat y = g_rand_double_range (rand, 0, 200);
+    gfloat w = g_rand_double_range (rand, 5, 60);
+
+    /* distinct confidences, so the order is unique */
+    boxes[i] = box (x, y, x + w, y + w * 0.8f, (i * 7919 % n) / (gfloat) n,
+        g_rand_int_range (rand, 0, 3));
+  }
+  memcpy (ref, boxes, n * sizeof (GnetBox));
+  qsort (ref, n, sizeof (GnetBox), by_confidence);
+  for (guint i = 0; i < n; i++) {
+    if (dead[i])
+      continue;
+    ref[n_ref++] = ref[i];
+    for (guint j = i + 1; j < n; j++)
+      if (ref[j].class_id == ref[i].class_id
+          && gnet_box_iou (&ref[i], &ref[j]) > 0.4f)
+        dead[j] = TRUE;
+  }
+  n_kept = gnet_nms (boxes, n, 0.4f, n);
+  g_assert_cmpuint (n_kept, ==, n_ref);
+  g_assert_cmpuint (n_kept, <, n);
+  for (guint i = 0; i < n_kept; i++)
+    g_assert_true (memcmp (&boxes[i], &ref[i], sizeof (GnetBox)) == 0);
+  g_free (dead);
+  g_free (ref);
+  g_free (boxes);
+  g_rand_free (rand);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Labels                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static gchar *
+write_temp (const gchar * contents)
+{
+  GError *error = NULL;
+  gchar *path;
+  gint fd = g_file_open_tmp ("gnet-labels-XXXXXX.txt", &path, &error);
+
+  g_assert_no_error (error);
+  g_close (fd, NULL);
+  g_file_set_contents (path, contents, -1, &error);
+  g_assert_no_error (error);
+  return path;
+}
+
+static void
+test_labels (void)
+{
+  GError *error = NULL;
+  gchar *path;
+  gchar **labels;
+
+  path = write_temp ("cat\r\n  dog house \n\nbird\n\n\n");
+  labels = gnet_labels_load_file (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (labels), ==, 4);
+  g_assert_cmpstr (labels[0], ==, "cat");
+  g_assert_cmpstr (labels[1], ==, "dog house");
+  g_assert_cmpstr (labels[2], ==, "");
+  g_assert_cmpstr (labels[3], ==, "bird");
+  g_strfreev (labels);
+  g_unlink (path);
+  g_free (path);
+
+  path = write_temp ("n01440764 tench, Tinca tinca\n"
+      "n01443537 goldfish, Carassius auratus\nn0144 short id\n");
+  labels = gnet_labels_load_file (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (labels), ==, 3);
+  g_assert_cmpstr (labels[0], ==, "tench, Tinca tinca");
+  g_assert_cmpstr (labels[1], ==, "goldfish, Carassius auratus");
+  /* not a synset id: kept whole */
+  g_assert_cmpstr (labels[2], ==, "n0144 short id");
+  g_assert_true (gnet__label_matches (labels[0], "tench"));
+  g_assert_true (gnet__label_matches (labels[0], "Tench, Tinca tinca"));
+  g_assert_false (gnet__label_matches (labels[0], "tinca"));
+  g_assert_false (gnet__label_matches (labels[0], "tenc"));
+  g_strfreev (labels);
+  g_unlink (path);
+  g_free (path);
+
+  path = write_temp ("\n \n");
+  labels = gnet_labels_load_file (path, &error);
+  g_assert_error (error, GNET_ERROR, GNET_ERROR_SETTINGS);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_null (labels);
+  g_clear_error (&error);
+  g_unlink (path);
+
+  labels = gnet_labels_load_file (path, &error);
+  g_assert_error (error, GNET_ERROR, GNET_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_null (labels);
+  g_clear_error (&error);
+  g_free (path);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Image conversion and resampling                                          */
+/* ------------------------------------------------------------------------ */
+
+static gfloat *
+resample (const GnetImage * im, gint ow, gint oh, gboolean bgr)
+{
+  GnetResampleAxis ax, ay;
+  GnetNormalize norm = { bgr, {1, 1, 1}, {0, 0, 0} };
+  gfloat *scratch, *out = g_new (gfloat, 3 * (gsize) ow * oh);
+
+  gnet__resample_axis_init (&ax, im->width, ow);
+  gnet__resample_axis_init (&ay, im->height, oh);
+  scratch = g_new (gfloat, gnet__image_resample_scratch (im->width,
+          im->height, ow));
+  gnet__image_resample (im, &ax, &ay, &norm, scratch, out);
+  g_free (scratch);
+  gnet__resample_axis_clear (&ax);
+  gnet__resample_axis_clear (&ay);
+  return out;
+}
+
+static void
+test_image_formats (void)
+{
+  const gint sizes[][2] = { {1, 1}, {2, 3}, {97, 61}, {64, 48} };
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++) {
+    gint w = sizes[s][0], h = sizes[s][1];
+    Frame f = frame_new (w, h, 120);
+    GnetImage rgb = frame_image (&f);
+    gint ow = MAX (1, w * 2 / 3), oh = MAX (1, h * 2 / 3);
+    gfloat *ref;
+
+    frame_square (&f, w / 4, h / 4, MAX (1, w / 3), RED);
+    frame_disc (&f, w * 0.7, h * 0.6, h * 0.3, BLUE);
+    ref = resample (&rgb, ow, oh, FALSE);
+    for (GnetPixelFormat fmt = 0; fmt < GNET_PIXEL_FORMAT_COUNT; fmt++) {
+      Converted c = convert (&f, fmt);
+      gboolean yuv = fmt >= GNET_PIXEL_FORMAT_I420;
+      gfloat *out;
+      gdouble err = 0, max_err = 0;
+      GError *error = NULL;
+
+      g_assert_true (gnet__image_check (&c.image, &error));
+      g_assert_no_error (error);
+      out = resample (&c.image, ow, oh, FALSE);
+      for (gsize i = 0; i < 3 * (gsize) ow * oh; i++) {
+        err += fabs (out[i] - ref[i]);
+        max_err = MAX (max_err, fabs (out[i] - ref[i]));
+      }
+      err /= 3 * (gsize) ow * oh;
+      if (yuv) {
+        /* 4:2:0 chroma blurs colour edges; flat areas are within rounding */
+        g_assert_cmpfloat (err, <, 12.0);
+      } else {
+        g_assert_cmpfloat (max_err, ==, 0.0);
+      }
+      g_free (out);
+      converted_clear (&c);
+    }
+    g_free (ref);
+    g_free (f.rgb);
+  }
+}
+
+static void
+test_image_resample (void)
+{
+  Frame f = frame_new (50, 30, 0);
+  GnetImage im = frame_image (&f);
+  gfloat *out;
+
+  /* a horizontal ramp: linear filters keep it linear away from edges */
+  for (gint y = 0; y < f.height; y++)
+    for (gint x = 0; x < f.width; x++) {
+      guint8 *p = f.rgb + ((gsize) y * f.width + x) * 3;
+      p[0] = 4 * x;
+      p[1] = 100;
+      p[2] = 7 * y;
+    }
+  /* downscale 2x: output x covers input 2x, 2x+1: centre 2x+0.5 */
+  out = resample (&im, 25, 15, FALSE);
+  for (gint y = 1; y < 14; y++)
+    for (gint x = 1; x < 24; x++) {
+      g_assert_cmpfloat_with_epsilon (out[y * 25 + x], 4 * (2 * x + 0.5),
+          1e-3);
+      g_assert_cmpfloat_with_epsilon (out[375 + y * 25 + x], 100, 1e-3);
+      g_assert_cmpfloat_with_epsilon (out[750 + y * 25 + x], 7 * (2 * y
+              + 0.5), 1e-3);
+    }
+  g_free (out);
+  /* upscale 2x with BGR order: output x is at input (x + 0.5) / 2 - 0.5 */
+  out = resample (&im, 100, 60, TRUE);
+  for (gint y = 2; y < 58; y++)
+    for (gint x = 2; x < 98; x++) {
+      g_assert_cmpfloat_with_epsilon (out[12000 + y * 100 + x],
+          4 * ((x + 0.5) / 2 - 0.5), 1e-3);
+      g_assert_cmpfloat_with_epsilon (out[y * 100 + x],
+          7 * ((y + 0.5) / 2 - 0.5), 1e-3);
+    }
+  g_free (out);
+  /* a non-integer downscale of a constant image stays constant (weights
+   * sum to one), edges included */
+  memset (f.rgb, 77, (gsize) f.width * f.height * 3);
+  out = resample (&im, 13, 7, FALSE);
+  for (gsize i = 0; i < 3 * 13 * 7; i++)
+    g_assert_cmpfloat_with_epsilon (out[i], 77, 1e-3);
+  g_free (out);
+  out = resample (&im, 1, 1, FALSE);
+  g_assert_cmpfloat_with_epsilon (out[0], 77, 1e-3);
+  g_free (out);
+  g_free (f.rgb);
+}
+
+static void
+test_image_errors (void)
+{
+  guint8 pixels[64];
+  GnetImage im = { GNET_PIXEL_FORMAT_RGB, 4, 4, {pixels}, {12} };
+  GError *error = NULL;
+
+  g_assert_true (gnet__image_check (&im, &error));
+  im.strides[0] = 11;
+  g_assert_false (gnet__image_check (&im, &error));
+  g_assert_error (error, GNET_ERROR, GNET_ERROR_INPUT);
+  g_clear_error (&error);
+  im.strides[0] = 12;
+  im.planes[0] = NULL;
+  g_assert_false (gnet__image_check (&im, &error));
+  g_assert_error (error, GNET_ERROR, GNET_ERROR_INPUT);
+  g_clear_error (&error);
+  im.planes[0] = pixels;
+  im.format = GNET_PIXEL_FORMAT_COUNT;
+  g_assert_false (gnet__image_check (&im, &error));
+  g_assert_error (error, GNET_ERROR, GNET_ERROR_INPUT);
+  g_clear_error (&error);
+  im.format = GNET_PIXEL_FORMAT_I420;
+  im.planes[1] = pixels;
+  im.strides[1] = 2;
+  g_assert_false (gnet__image_check (&im, &error));   /* no V plane */
+  g_assert_error (error, GNET_ERROR, GNET_ERROR_INPUT);
+  g_clear_error (&error);
+  im.format = GNET_PIXEL_FORMAT_NV12;
+  g_assert_false (gnet__image_check (&im, &error));   /* UV stride 2 < 4 */
+  g_assert_error (error, GNET_ERROR, GNET_ERROR_INPUT);
+  g_clear_error (&error);
+  im.strides[1] = 4;
+  g_assert_true (gnet__image_check (&im, &error));
+  im.format = GNET_PIXEL_FORMAT_RGB;
+  im.width = 0;
+  g_assert_false (gnet__image_check (&im, &error));
+  g_assert_error (error, GNET_ERROR, GNET_ERROR_INPUT);
+  g_clear_error (&error);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Detection                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* A 160x120 scene: a red square of 28 px at (18, 18), a blue disc of 40 px
+ * centred at (108, 72), a green distractor.  Each object sits where a
+ * window of about its size is centred on it (32 px windows step by 8, 48 px
+ * ones by 12). */
+static Frame
+scene (void)
+{
+  static const guint8 green[3] = { 40, 200, 50 };
+  Frame f = frame_new (160, 120, 128);
+
+  frame_square (&f, 18, 18, 28, RED);
+  frame_disc (&f, 108, 72, 40, BLUE);
+  frame_square (&f, 60, 95, 12, green);
+  return f;
+}
+
+static const GnetBox SQUARE_TRUTH = { 18, 18, 46, 46, 1, 1, NULL };
+static const GnetBox DISC_TRUTH = { 88, 52, 128, 92, 1, 2, NULL };
+
+static void
+test_detect_scene (gconstpointer data)
+{
+  GnetDetectMode mode = GPOINTER_TO_INT (data);
+  GnetModel *m = load ("detector/detector.onnx");
+  GnetDetector *d = detector_new (m, mode, GNET_REFINE_NONE, NULL);
+  Frame f = scene ();
+  GnetImage im = frame_image (&f);
+  GArray *boxes;
+
+  g_assert_cmpuint (gnet_detector_get_n_classes (d), ==, 3);
+  g_assert_cmpstr (gnet_detector_get_label (d, 1), ==, "square");
+  g_assert_null (gnet_detector_get_label (d, 3));
+  g_assert_cmpint (gnet_detector_get_background_class (d), ==, 0);
+  g_assert_cmpint (gnet_detector_get_min_window (d), ==, 32);
+
+  boxes = detect (d, &im);
+  dump ("scene", boxes);
+  g_assert_true (find_box (boxes, "square", &SQUARE_TRUTH, 0.5));
+  g_assert_true (find_box (boxes, "disc", &DISC_TRUTH, 0.5));
+  for (guint i = 0; i < boxes->len; i++) {
+    const GnetBox *b = &g_array_index (boxes, GnetBox, i);
+
+    /* nothing else: no background boxes, nothing on the green square */
+    g_assert_true (gnet_box_iou (b, &SQUARE_TRUTH) > 0.1
+        || gnet_box_iou (b, &DISC_TRUTH) > 0.1);
+    g_assert_cmpfloat (b->confidence, >=, 0.5);
+    g_assert_cmpfloat (b->x0, >=, 0);
+    g_assert_cmpfloat (b->x1, <=, 160);
+  }
+  g_assert_cmpuint (gnet_detector_get_last_macs (d), >, 0);
+  g_array_unref (boxes);
+
+  /* the same frame again gives the same boxes */
+  boxes = detect (d, &im);
+  g_assert_true (find_box (boxes, "square", &SQUARE_TRUTH, 0.5));
+  g_array_unref (boxes);
+
+  g_free (f.rgb);
+  gnet_detector_free (d);
+  gnet_model_unref (m);
+}
+
+/* "background\nsquare\ndisc", written by main() */
+static gchar *labels_path;
+
+/* With threshold 0 and no suppression every window is a box: dense and
+ * crops must score the same windows alike. */
+static GArray *
+all_windows (GnetModel * m, GnetDetectMode mode, GnetRefine refine,
+    gfloat threshold, const GnetImage * im, guint64 * macs)
+{
+  GnetDetectorParams p;
+  GError *error = NULL;
+  GnetDetector *d;
+  GArray *boxes;
+
+  gnet_detector_params_init (&p);
+  p.mode = mode;
+  p.refine = refine;
+  p.threshold = threshold;
+  p.iou_threshold = 1.0f;
+  p.max_detections = 100000;
+  p.n_threads = 1;
+  /* what the Caffe-layout model has no metadata for (it does not know
+   * its background class either: leave that class out) */
+  p.n_windows = 3;
+  p.windows[0] = 32;
+  p.windows[1] = 48;
+  p.windows[2] = 64;
+  p.labels_file = labels_path;
+  p.classes = "square,disc";
+  p.has_mean = p.has_std = TRUE;
+  p.mean[0] = p.mean[1] = p.mean[2] = 0.5f;
+  p.std[0] = p.std[1] = p.std[2] = 0.25f;
+  d = gnet_detector_new (m, &p, &error);
+  g_assert_no_error (error);
+  boxes = detect (d, im);
+  for (guint i = 0; i < boxes->len; i++)
+    g_array_index (boxes, GnetBox, i).label = NULL;     /* freed below */
+  if (macs)
+    *macs = gnet_detector_get_last_macs (d);
+  gnet_detector_free (d);
+  return boxes;
+}
+
+static void
+test_strategies_agree (void)
+{
+  GnetModel *m = load ("detector/detector.onnx");
+  GnetModel *caffe = load ("detector/detector-caffe.onnx");
+  Frame f = scene ();
+  GnetImage im = frame_image (&f);
+  GArray *dense, *crops, *other;
+  guint64 dense_macs, crops_macs;
+
+  dense = all_windows (m, GNET_DETECT_MODE_DENSE, GNET_REFINE_NONE, 0.0f, &im,
+      &dense_macs);
+  crops = all_windows (m, GNET_DETECT_MODE_CROPS, GNET_REFINE_NONE, 0.0f, &im,
+      &crops_macs);
+  /* windows 32, 48, 64 (levels 160x120, 107x80, 80x60) at a step of 8
+   * level pixels (stride 0.25 of 32, a multiple of the network stride 4) */
+  g_assert_cmpuint (dense->len, ==, 17 * 12 + 10 * 7 + 7 * 4);
+  assert_same_boxes (dense, crops, 0.999, 1e-3);
+  g_test_message ("MACs dense %" G_GUINT64_FORMAT " crops %" G_GUINT64_FORMAT,
+      dense_macs, crops_macs);
+  g_assert_cmpuint (dense_macs * 2, <, crops_macs);
+
+  /* with CAM the windows shrink the same way in both (for windows that
+   * show something: on the others a pixel at the 20% limit may join two
+   * blobs or not depending on float rounding) */
+  g_array_unref (crops);
+  g_array_unref (dense);
+  dense = all_windows (m, GNET_DETECT_MODE_DENSE, GNET_REFINE_CAM, 0.3f, &im,
+      NULL);
+  crops = all_windows (m, GNET_DETECT_MODE_CROPS, GNET_REFINE_CAM, 0.3f, &im,
+      NULL);
+  assert_same_boxes (dense, crops, 0.9, 1e-3);
+
+  /* the Caffe head layout (AveragePool, Reshape to 1x32) is the same net
+   * (without CAM: knowing no background class, its maps differ) */
+  g_array_unref (crops);
+  g_array_unref (dense);
+  dense = all_windows (m, GNET_DETECT_MODE_DENSE, GNET_REFINE_NONE, 0.0f, &im,
+      NULL);
+  crops = all_windows (m, GNET_DETECT_MODE_CROPS, GNET_REFINE_NONE, 0.0f, &im,
+      NULL);
+  other = all_windows (caffe, GNET_DETECT_MODE_DENSE, GNET_REFINE_NONE, 0.0f,
+      &im, NULL);
+  assert_same_boxes (dense, other, 0.999, 1e-4);
+  g_array_unref (other);
+  other = all_windows (caffe, GNET_DETECT_MODE_CROPS, GNET_REFINE_NONE, 0.0f,
+      &im, NULL);
+  assert_same_boxes (crops, other, 0.999, 1e-4);
+  g_array_unref (other);
+
+  g_array_unref (crops);
+  g_array_unref (dense);
+  g_free (f.rgb);
+  gnet_model_unref (caffe);
+  gnet_model_unref (m);
+}
+
+/* A model whose output is not a pooled head: crops only, logits get a
+ * softmax, dense and CAM are refused with the reason. */
+static void
+test_no_head (void)
+{
+  GnetModel *m = load ("detector/detector-nohead.onnx");
+  GnetDetectorParams p;
+  GError *error = NULL;
+  GnetDetector *d;
+  Frame f = scene ();
+  GnetImage im = frame_image (&f);
+  GArray *boxes;
+
+  gnet_detector_params_init (&p);
+  d = gnet_detector_new (m, &p, &error);
+  g_assert_error (error, GNET_ERROR, GNET_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "crops"));
+  g_assert_null (d);
+  g_clear_error (&error);
+
+  p.mode = GNET_DETECT_MODE_CROPS;
+  p.refine = GNET_REFINE_CAM;
+  d = gnet_detector_new (m, &p, &error);
+  g_assert_error (error, GNET_ERROR, GNET_ERROR_UNSUPPORTED);
+  g_assert_null (d);
+  g_clear_error (&error);
+
+  p.refine = GNET_REFINE_NONE;
+  p.threshold = 0.0f;
+  p.iou_threshold = 1.0f;
+  p.max_detections = 100000;
+  p.n_windows = 1;
+  p.windows[0] = 32;
+  d = gnet_detector_new (m, &p, &error);
+  g_assert_no_error (error);
+  boxes = detect (d, &im);
+  /* no metadata windows: 32 only, step 8 */
+  g_assert_cmpuint (boxes->len, ==, 17 * 12);
+  for (guint i = 0; i < boxes->len; i++) {
+    const GnetBox *b = &g_array_index (boxes, GnetBox, i);
+    g_assert_cmpfloat (b->confidence, >, 0.0f);
+    g_assert_cmpfloat (b->confidence, <=, 1.0f);
+    g_assert_cmpfloat (b->x1 - b->x0, ==, 32.0f);
+  }
+  g_array_unref (boxes);
+  gnet_detector_free (d);
+  g_free (f.rgb);
+  gnet_model_unref (m);
+}
+
+static void
+test_pixel_formats (gconstpointer data)
+{
+  GnetDetectMode mode = GPOINTER_TO_INT (data);
+  GnetModel *m = load ("detector/detector.onnx");
+  GnetDetector *d = detector_new (m, mode, GNET_REFINE_NONE, NULL);
+  Frame f = scene ();
+  GnetImage im = frame_image (&f);
+  GArray *ref = detect (d, &im);
+
+  for (GnetPixelFormat fmt = 0; fmt < GNET_PIXEL_FORMAT_COUNT; fmt++) {
+    Converted c = convert (&f, fmt);
+    GArray *boxes = detect (d, &c.image);
+
+    if (fmt < GNET_PIXEL_FORMAT_I420) {
+      assert_same_boxes (ref, boxes, 0.9999, 0.0);
+    } else {
+      g_assert_true (find_box (boxes, "square", &SQUARE_TRUTH, 0.5));
+      g_assert_true (find_box (boxes, "disc", &DISC_TRUTH, 0.5));
+      assert_same_boxes (ref, boxes, 0.9, 0.05);
+    }
+    g_array_unref (boxes);
+    converted_clear (&c);
+  }
+  g_array_unref (ref);
+  g_free (f.rgb);
+  gnet_detector_free (d);
+  gnet_model_unref (m);
+}
+
+static void
+test_sizes (void)
+{
+  GnetModel *m = load ("detector/detector.onnx");
+  GnetDetector *dense = detector_new (m, GNET_DETECT_MODE_DENSE,
+      GNET_REFINE_CAM, NULL);
+  GnetDetector *crops = detector_new (m, GNET_DETECT_MODE_CROPS,
+      GNET_REFINE_CAM, NULL);
+  const gint sizes[][3] = {
+    /* width, height, boxes possible */
+    {1, 1, 0}, {31, 200, 0}, {200, 31, 0}, {32, 32, 1}, {97, 61, 1},
+    {33, 47, 1}, {640, 33, 1},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++) {
+    Frame f = frame_new (sizes[i][0], sizes[i][1], 128);
+    GnetImage im = frame_image (&f);
+    GArray *a, *b;
+
+    frame_square (&f, sizes[i][0] / 2 - 10, sizes[i][1] / 2 - 10, 20, RED);
+    a = detect (dense, &im);
+    b = detect (crops, &im);
+    if (!sizes[i][2])
+      g_assert_cmpuint (a->len, ==, 0);
+    else
+      g_assert_cmpuint (a->len, >=, 1);
+    assert_same_boxes (a, b, 0.9, 1e-3);
+    for (guint k = 0; k < a->len; k++) {
+      const GnetBox *x = &g_array_index (a, GnetBox, k);
+      g_assert_cmpfloat (x->x0, >=, 0);
+      g_assert_cmpfloat (x->y0, >=, 0);
+      g_assert_cmpfloat (x->x1, <=, sizes[i][0]);
+      g_assert_cmpfloat (x->y1, <=, sizes[i][1]);
+      g_assert_cmpfloat (x->x0, <, x->x1);
+      g_assert_cmpfloat (x->y0, <, x->y1);
+    }
+    g_array_unref (a);
+    g_array_unref (b);
+    g_free (f.rgb);
+  }
+  gnet_detector_free (dense);
+  gnet_detector_free (crops);
+  gnet_model_unref (m);
+}
+
+/* A 24 px square in a 64 px frame, one 64 px window: the window box is the
+ * frame, the CAM box hugs the square.  (The model is less sure of objects
+ * this small, hence the low threshold.) */
+static void
+test_cam (gconstpointer data)
+{
+  GnetModel *m = load ("detector/detector.onnx");
+  GnetDetectorParams p;
+  GnetDetector *plain, *cam;
+  GError *error = NULL;
+  const gint pos[][2] = { {20, 20}, {22, 18}, {18, 22}, {21, 19} };
+
+  gnet_detector_params_init (&p);
+  p.mode = GPOINTER_TO_INT (data);
+  p.threshold = 0.1f;
+  p.n_windows = 1;
+  p.windows[0] = 64;
+  plain = gnet_detector_new (m, &p, &error);
+  g_assert_no_error (error);
+  p.refine = GNET_REFINE_CAM;
+  cam = gnet_detector_new (m, &p, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (pos); i++) {
+    Frame f = frame_new (64, 64, 110);
+    GnetImage im = frame_image (&f);
+    GnetBox truth = box (pos[i][0], pos[i][1], pos[i][0] + 24,
+        pos[i][1] + 24, 1, 1);
+    GArray *a, *b;
+    const GnetBox *x, *y;
+    gfloat cx = pos[i][0] + 12, cy = pos[i][1] + 12;
+
+    frame_square (&f, pos[i][0], pos[i][1], 24, RED);
+    a = detect (plain, &im);
+    b = detect (cam, &im);
+    dump ("window", a);
+    dump ("cam", b);
+    g_assert_cmpuint (a->len, ==, 1);
+    g_assert_cmpuint (b->len, ==, 1);
+    x = &g_array_index (a, GnetBox, 0);
+    y = &g_array_index (b, GnetBox, 0);
+    g_assert_cmpstr (y->label, ==, "square");
+    g_assert_cmpfloat (x->confidence, ==, y->confidence);
+    g_assert_cmpfloat (gnet_box_iou (x, &truth), <, 0.15);
+    g_assert_cmpfloat (gnet_box_iou (y, &truth), >, 0.4);
+    g_assert_true (y->x0 <= cx && cx <= y->x1 && y->y0 <= cy && cy <= y->y1);
+    g_array_unref (a);
+    g_array_unref (b);
+    g_free (f.rgb);
+  }
+  gnet_detector_free (plain);
+  gnet_detector_free (cam);
+  gnet_model_unref (m);
+}
+
+static void
+test_classes_and_colour (void)
+{
+  GnetModel *m = load ("detector/detector.onnx");
+  GnetDetectorParams p;
+  GError *error = NULL;
+  GnetDetector *d;
+  Frame f = scene ();
+  GnetImage im = frame_image (&f);
+  GArray *boxes;
+
+  gnet_detector_params_init (&p);
+  p.classes = " disc ";
+  d = gnet_detector_new (m, &p, &error);
+  g_assert_no_error (error);
+  boxes = detect (d, &im);
+  g_assert_true (find_box (boxes, "disc", &DISC_TRUTH, 0.5));
+  for (guint i = 0; i < boxes->len; i++)
+    g_assert_cmpstr (g_array_index (boxes, GnetBox, i).label, ==, "disc");
+  g_array_unref (boxes);
+
+  /* an unknown name is refused, listed, and the filter is unchanged */
+  g_assert_false (gnet_detector_set_classes (d, "square,cat,dog", &error));
+  g_assert_error (error, GNET_ERROR, GNET_ERROR_SETTINGS);
+  g_assert_nonnull (strstr (error->message, "'cat', 'dog'"));
+  g_clear_error (&error);
+  boxes = detect (d, &im);
+  g_assert_false (find_box (boxes, "square", &SQUARE_TRUTH, 0.0));
+  g_array_unref (boxes);
+  /* "" keeps everything again; a threshold of 1 keeps nothing */
+  g_assert_true (gnet_detector_set_classes (d, "", &error));
+  boxes = detect (d, &im);
+  g_assert_true (find_box (boxes, "square", &SQUARE_TRUTH, 0.5));
+  g_array_unref (boxes);
+  gnet_detector_set_threshold (d, 1.0f);
+  boxes = detect (d, &im);
+  g_assert_cmpuint (boxes->len, ==, 0);
+  g_array_unref (boxes);
+  gnet_detector_free (d);
+
+  /* BGR on an RGB model: the blue disc looks red, so it is a "square" (the
+   * model also knows shapes a little: a blue square is no sure disc) */
+  gnet_detector_params_init (&p);
+  p.color_order = GNET_COLOR_ORDER_BGR;
+  d = gnet_detector_new (m, &p, &error);
+  g_assert_no_error (error);
+  boxes = detect (d, &im);
+  dump ("bgr", boxes);
+  g_assert_true (find_box (boxes, "square", &DISC_TRUTH, 0.5));
+  g_assert_false (find_box (boxes, "square", &SQUARE_TRUTH, 0.1));
+  g_array_unref (boxes);
+  gnet_detector_free (d);
+
+  g_free (f.rgb);
+  gnet_model_unref (m);
+}
+
+/* The Caffe-layout fixture has no metadata: labels from a synset file, the
+ * class names filtered by their first name, mean/std given. */
+static void
+test_labels_file (void)
+{
+  GnetModel *m = load ("detector/detector-caffe.onnx");
+  gchar *path = write_temp ("n00000000 background\n"
+      "n00000001 square, red square\nn00000002 disc, blue disc\n");
+  GnetDetectorParams p;
+  GError *error = NULL;
+  GnetDetector *d;
+  Frame f = scene ();
+  GnetImage im = frame_image (&f);
+  GArray *boxes;
+
+  gnet_detector_params_init (&p);
+  d = gnet_detector_new (m, &p, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (gnet_detector_get_label (d, 2), ==, "class 2");
+  g_assert_cmpint (gnet_detector_get_background_class (d), ==, -1);
+  g_assert_cmpint (gnet_detector_get_min_window (d), ==, 32);
+  gnet_detector_free (d);
+
+  p.labels_file = path;
+  p.classes = "square";
+  p.has_mean = p.has_std = TRUE;
+  p.mean[0] = p.mean[1] = p.mean[2] = 0.5f;
+  p.std[0] = p.std[1] = p.std[2] = 0.25f;
+  p.n_windows = 2;
+  p.windows[0] = 64;
+  p.windows[1] = 32;
+  d = gnet_detector_new (m, &p, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gnet_detector_get_min_window (d), ==, 32);
+  g_assert_cmpstr (gnet_detector_get_label (d, 1), ==, "square, red square");
+  boxes = detect (d, &im);
+  g_assert_true (find_box (boxes, "square, red square", &SQUARE_TRUTH, 0.5));
+  for (guint i = 0; i < boxes->len; i++)
+    g_assert_cmpint (g_array_index (boxes, GnetBox, i).class_id, ==, 1);
+  g_array_unref (boxes);
+  gnet_detector_free (d);
+
+  g_unlink (path);
+  g_free (path);
+  g_free (f.rgb);
+  gnet_model_unref (m);
+}
+
+/* Real GoogLeNet head layouts: one 224 px window on a 224x224 frame is one
+ * model input, so the detector's confidence must be the full network's
+ * best probability (a softmax added for torchvision's logits), in both
+ * strategies: proves the head was found and computed like the graph. */
+static void
+test_googlenet (gconstpointer data)
+{
+  const gchar *name = data;
+  GnetModel *m = load (name);
+  Frame f = frame_new (224, 224, 0);
+  GnetImage im = frame_image (&f);
+  gfloat *input = g_new (gfloat, 3 * 224 * 224);
+  GnetTensor in = { GNET_DTYPE_FLOAT32, 4, {1, 3, 224, 224}, input };
+  GError *error = NULL;
+  GnetSession *s;
+  const GnetTensor *out;
+  gdouble best = 0, sum = 0, max = -G_MAXDOUBLE;
+  const gfloat *o;
+  gint64 n;
+
+  /* smooth random content, so the classes are not all alike */
+  for (gint y = 0; y < 224; y++)
+    for (gint x = 0; x < 224; x++)
+      for (gint c = 0; c < 3; c++) {
+        guint8 v = 128 + 100 * sin (x * (0.05 + 0.03 * c) + y * 0.07 * c)
+            * cos (y * 0.04 + c);
+
+        f.rgb[(y * 224 + x) * 3 + c] = v;
+        input[(c * 224 + y) * 224 + x] = v / 255.0f;   /* defaults: 0..1 */
+      }
+  s = gnet_session_new (m, 1, &error);
+  g_assert_no_error (error);
+  g_assert_true (gnet_session_run (s, &in, 1, &error));
+  g_assert_no_error (error);
+  out = gnet_session_get_output (s, 0);
+  o = out->data;
+  n = gnet_tensor_numel (out);
+  for (gint64 k = 0; k < n; k++)
+    max = MAX (max, o[k]);
+  for (gint64 k = 0; k < n; k++)
+    sum += exp (o[k] - max);
+  if (strstr (name, "caffe"))
+    best = max;                 /* ends in Softmax */
+  else
+    best = 1.0 / sum;
+
+  for (GnetDetectMode mode = 0; mode < GNET_DETECT_MODE_COUNT; mode++) {
+    GnetDetectorParams p;
+    GnetDetector *d;
+    GArray *boxes;
+    const GnetBox *b;
+
+    gnet_detector_params_init (&p);
+    p.mode = mode;
+    p.threshold = 0.0f;
+    p.n_threads = 1;
+    p.refine = GNET_REFINE_CAM;
+    d = gnet_detector_new (m, &p, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (gnet_detector_get_n_classes (d), ==, n);
+    g_assert_cmpint (gnet_detector_get_min_window (d), ==, 224);
+    boxes = detect (d, &im);
+    g_assert_cmpuint (boxes->len, ==, 1);
+    b = &g_array_index (boxes, GnetBox, 0);
+    g_test_message ("%s mode %d: %g vs %g", name, mode, b->confidence, best);
+    g_assert_cmpfloat (fabs (b->confidence - best), <, 1e-4 * best + 1e-6);
+    g_assert_cmpfloat (b->x0, >=, 0);
+    g_assert_cmpfloat (b->x1, <=, 224);
+    g_array_unref (boxes);
+    gnet_detector_free (d);
+  }
+  gnet_session_free (s);
+  g_free (input);
+  g_free (f.rgb);
+  gnet_model_unref (m);
+}
+
+static void
+expect_settings_error (GnetModel * m, const GnetDetectorParams * p,
+    GnetError code, const gchar * needle)
+{
+  GError *error = NULL;
+  GnetDetector *d = gnet_detector_new (m, p, &error);
+
+  g_assert_null (d);
+  g_assert_error (error, GNET_ERROR, (gint) code);
+  if (needle && !strstr (error->message, needle))
+    g_error ("'%s' not in '%s'", needle, error->message);
+  g_clear_error (&error);
+}
+
+static void
+test_settings_errors (void)
+{
+  GnetModel *m = load ("detector/detector.onnx");
+  GnetDetectorParams p;
+  gchar *two = write_temp ("a\nb\n");
+  gchar *missing = g_strconcat (two, ".missing", NULL);
+
+#define BAD(field, value, needle) G_STMT_START { \
+    gnet_detector_params_init (&p); \
+    p.field = value; \
+    expect_settings_error (m, &p, GNET_ERROR_SETTINGS, needle); \
+  } G_STMT_END
+  BAD (stride, 0.0f, "stride");
+  BAD (stride, 1.5f, "stride");
+  BAD (stride, NAN, "stride");
+  BAD (threshold, -0.1f, "threshold");
+  BAD (threshold, 1.1f, "threshold");
+  BAD (iou_threshold, 2.0f, "iou");
+  BAD (max_detections, 0, "max detections");
+  BAD (mode, GNET_DETECT_MODE_COUNT, "mode");
+  BAD (refine, GNET_REFINE_COUNT, "refine");
+  BAD (color_order, GNET_COLOR_ORDER_COUNT, "color");
+  BAD (n_windows, GNET_MAX_WINDOWS + 1, "windows");
+  BAD (classes, "square,cat", "'cat'");
+  BAD (labels_file, two, two);
+  BAD (labels_file, two, "2 labels, but the model has 3 classes");
+#undef BAD
+  gnet_detector_params_init (&p);
+  p.n_windows = 2;
+  p.windows[0] = 32;
+  p.windows[1] = 0;
+  expect_settings_error (m, &p, GNET_ERROR_SETTINGS, "window 0");
+  p.windows[1] = 8193;
+  expect_settings_error (m, &p, GNET_ERROR_SETTINGS, "window 8193");
+  gnet_detector_params_init (&p);
+  p.has_std = TRUE;
+  p.std[1] = 0.0f;
+  expect_settings_error (m, &p, GNET_ERROR_SETTINGS, "std");
+  gnet_detector_params_init (&p);
+  p.labels_file = missing;
+  expect_settings_error (m, &p, GNET_ERROR_IO, missing);
+
+  g_unlink (two);
+  g_free (two);
+  g_free (missing);
+  gnet_model_unref (m);
+}
+
+static void
+test_process_errors (void)
+{
+  GnetModel *m = load ("detector/detector.onnx");
+  GnetDetector *d = detector_new (m, GNET_DETECT_MODE_DENSE,
+      GNET_REFINE_NONE, NULL);
+  guint8 pixels[12];
+  GnetImage im = { GNET_PIXEL_FORMAT_RGB, 2, 2, {NULL}, {6} };
+  const GnetBox *boxes = (const GnetBox *) pixels;
+  guint n = 7;
+  GError *error = NULL;
+
+  g_assert_false (gnet_detector_process (d, &im, &boxes, &n, &error));
+  g_assert_error (error, GNET_ERROR, GNET_ERROR_INPUT);
+  g_assert_cmpuint (n, ==, 0);
+  g_clear_error (&error);
+  im.planes[0] = pixels;
+  im.format = 99;
+  g_assert_false (gnet_detector_process (d, &im, &boxes, &n, &error));
+  g_assert_error (error, GNET_ERROR, GNET_ERROR_INPUT);
+  g_clear_error (&error);
+  im.format = GNET_PIXEL_FORMAT_RGB;
+  g_assert_true (gnet_detector_process (d, &im, &boxes, &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, ==, 0);
+  gnet_detector_free (d);
+  gnet_model_unref (m);
+}
+
+int
+main (int argc, char **argv)
+{
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/detect/iou", test_iou);
+  g_test_add_func ("/detect/nms", test_nms);
+  g_test_add_func ("/detect/nms-random", test_nms_random);
+  g_test_add_func ("/detect/labels", test_labels);
+  g_test_add_func ("/detect/image/formats", test_image_formats);
+  g_test_add_func ("/detect/image/resample", test_image_resample);
+  g_test_add_func ("/detect/image/errors", test_image_errors);
+  g_test_add_data_func ("/detect/scene/dense",
+      GINT_TO_POINTER (GNET_DETECT_MODE_DENSE), test_detect_scene);
+  g_test_add_data_func ("/detect/scene/crops",
+      GINT_TO_POINTER (GNET_DETECT_MODE_CROPS), test_detect_scene);
+  g_test_add_func ("/detect/strategies-agree", test_strategies_agree);
+  g_test_add_func ("/detect/no-head", test_no_head);
+  g_test_add_data_func ("/detect/pixel-formats/dense",
+      GINT_TO_POINTER (GNET_DETECT_MODE_DENSE), test_pixel_formats);
+  g_test_add_data_func ("/detect/pixel-formats/crops",
+      GINT_TO_POINTER (GNET_DETECT_MODE_CROPS), test_pixel_formats);
+  g_test_add_func ("/detect/sizes", test_sizes);
+  g_test_add_data_func ("/detect/cam/dense",
+      GINT_TO_POINTER (GNET_DETECT_MODE_DENSE), test_cam);
+  g_test_add_data_func ("/detect/cam/crops",
+      GINT_TO_POINTER (GNET_DETECT_MODE_CROPS), test_cam);
+  g_test_add_func ("/detect/classes-and-colour", test_classes_and_colour);
+  g_test_add_func ("/detect/labels-file", test_labels_file);
+  g_test_add_data_func ("/detect/googlenet/caffe", "caffe-googlenet.onnx",
+      test_googlenet);
+  g_test_add_data_func ("/detect/googlenet/torchvision",
+      "tv-googlenet-folded.onnx", test_googlenet);
+  g_test_add_data_func ("/detect/googlenet/torchvision-bn",
+      "tv-googlenet-bn.onnx", test_googlenet);
+  g_test_add_func ("/detect/settings-errors", test_settings_errors);
+  g_test_add_func ("/detect/process-errors", test_process_errors);
+  labels_path = write_temp ("background\nsquare\ndisc\n");
+  ret = g_test_run ();
+  g_unlink (labels_path);
+  g_free (labels_path);
+  return ret;
+}
