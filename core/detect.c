@@ -6,7 +6,7 @@
  *
  * Two strategies score the windows of a level:
  *  - crops: the windows are cut out of the level and classified in batches
- *    (one batch per level when it fits, else batches of BATCH_MAX);
+ *    (one batch per level when it fits, else batches of up to 64);
  *  - dense: when the classifier ends in average pooling to 1x1, flatten and
  *    a Gemm (torchvision's GlobalAveragePool -> Flatten -> Gemm or Caffe's
  *    AveragePool(7x7) -> Reshape -> Gemm), the level goes through the
@@ -63,9 +63,14 @@
 #define DEFAULT_MAX_DETECTIONS 100
 #define MAX_WINDOW 8192
 #define DEFAULT_INPUT_SIZE 224
-/* Windows per crops batch: enough for SGEMM to run at full speed, few
- * enough that GoogLeNet's arena for a batch stays in the hundreds of MB. */
+/* A window much smaller than the model input upscales the frame; past this
+ * the level's buffers and the network's feature maps would not fit. */
+#define MAX_LEVEL_PIXELS (1 << 25)
+/* Windows per crops batch: enough for SGEMM to run at full speed, and few
+ * enough that a batch's working memory stays under BATCH_BYTES (a
+ * full-size GoogLeNet needs tens of MB per 224x224 window). */
 #define BATCH_MAX 64
+#define BATCH_BYTES (256u << 20)
 #define CAM_THRESHOLD 0.2f
 
 typedef struct
@@ -110,7 +115,7 @@ struct _GnetDetector
   gfloat *head_b;               /* n_classes, beta folded in */
   gfloat *cam_w;                /* C: one class's CAM weights */
   gboolean output_is_prob;      /* no head: model output is a softmax */
-  guint max_batch;              /* no head: 1 if the graph fixes batch 1 */
+  guint max_batch;              /* crops: windows per run */
   gint step_x, step_y;          /* level pixels between windows */
   guint64 window_macs;          /* one window through the classifier */
   GnetCam cam;
@@ -480,6 +485,12 @@ input_tensor (const GnetDetector * d, gint64 n, gint64 h, gint64 w,
   return t;
 }
 
+static guint
+batch_for (gsize bytes_per_window)
+{
+  return CLAMP (BATCH_BYTES / MAX (1, bytes_per_window), 1, BATCH_MAX);
+}
+
 /* Plans the feature session at the input size and twice it: F's size at
  * the input size gives the cells under a window, and the growth between
  * the two gives the network stride (input / cells is wrong for unpadded
@@ -507,6 +518,7 @@ probe_head (GnetDetector * d, const gint64 kernel[2], const gchar ** why,
   fw = f->dims[3];
   d->window_macs = gnet_session_get_macs (s) + (guint64) d->n_classes
       * d->channels;
+  d->max_batch = batch_for (gnet_session_get_arena_size (s));
   in = input_tensor (d, 1, 2 * d->in_h, 2 * d->in_w, NULL);
   if (!gnet_session_plan (s, &in, 1, error))
     goto failed;
@@ -553,12 +565,13 @@ probe_classifier (GnetDetector * d, GError ** error)
   }
   d->n_classes = gnet_tensor_numel (gnet_session_get_output (s, 0));
   d->window_macs = gnet_session_get_macs (s);
+  d->max_batch = batch_for (gnet_session_get_arena_size (s));
   /* Caffe exports reshape to a constant (1, C): such graphs only take one
    * window per run. */
   in = input_tensor (d, 2, d->in_h, d->in_w, NULL);
   d->max_batch = gnet_session_plan (s, &in, 1, NULL)
       && gnet_tensor_numel (gnet_session_get_output (s, 0))
-      == 2 * (gint64) d->n_classes ? BATCH_MAX : 1;
+      == 2 * (gint64) d->n_classes ? d->max_batch : 1;
   gnet_session_free (s);
   d->output_is_prob = op_is (producer (m, skip_views (m, out, FALSE)),
       "Softmax");
@@ -694,7 +707,6 @@ gnet_detector_new (GnetModel * model, const GnetDetectorParams * params,
   d->iou_threshold = params->iou_threshold;
   d->max_detections = params->max_detections;
   d->n_threads = params->n_threads;
-  d->max_batch = BATCH_MAX;
 
   if (!setup_input (d, error) || !setup_normalize (d, params, error))
     goto failed;
@@ -913,6 +925,13 @@ setup_level (GnetDetector * d, Level * l, gint width, gint height,
           / l->window));
   l->lh = MAX (d->in_h, (gint) lround ((gdouble) height * d->in_h
           / l->window));
+  if ((gdouble) l->lw * l->lh > MAX_LEVEL_PIXELS) {
+    g_set_error (error, GNET_ERROR, GNET_ERROR_SETTINGS,
+        "a %dx%d frame makes a %dx%d pyramid level (model input %dx%d), "
+        "too large; use larger windows", width, height, l->lw, l->lh,
+        d->in_w, d->in_h);
+    return FALSE;
+  }
   l->sx = (gdouble) width / l->lw;
   l->sy = (gdouble) height / l->lh;
   l->nx = (l->lw - d->in_w) / d->step_x + 1;

@@ -1250,6 +1250,20 @@ test_process_errors (void)
   g_assert_no_error (error);
   g_assert_cmpuint (n, ==, 0);
   gnet_detector_free (d);
+
+  /* a 1 px window would upscale a 200x200 frame to 6400x6400 */
+  d = detector_new (m, GNET_DETECT_MODE_DENSE, GNET_REFINE_NONE, "1");
+  {
+    Frame f = frame_new (200, 200, 128);
+    GnetImage big = frame_image (&f);
+
+    g_assert_false (gnet_detector_process (d, &big, &boxes, &n, &error));
+    g_assert_error (error, GNET_ERROR, GNET_ERROR_SETTINGS);
+    g_assert_nonnull (strstr (error->message, "6400x6400"));
+    g_clear_error (&error);
+    g_free (f.rgb);
+  }
+  gnet_detector_free (d);
   gnet_model_unref (m);
 }
 
