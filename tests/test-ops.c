@@ -559,6 +559,7 @@ test_conv_errors (void)
   conv_error_case (DIMS (1, 6, 8), 3, DIMS (4, 6, 3), 3, NULL,
       GNET_ERROR_UNSUPPORTED);
   conv_error_case (x, 4, DIMS (4, 6, 9), 3, NULL, GNET_ERROR_SHAPE);
+  conv_error_case (x, 4, DIMS (4, 6, 0, 3), 4, NULL, GNET_ERROR_SHAPE);
 
   /* a bias of the wrong length, and an int64 input */
   {

@@ -86,7 +86,8 @@ static gint64
 tile_rows (const ConvShape * s)
 {
   gint64 k = s->cg * s->kh * s->kw;
-  gint64 rows = CONV_TILE_BYTES / (k * s->wo * (gint64) sizeof (gfloat));
+  gint64 rows = CONV_TILE_BYTES / MAX (k * s->wo * (gint64) sizeof (gfloat),
+      1);
 
   rows = MAX (rows, (CONV_TILE_MIN_N + s->wo - 1) / s->wo);
   return CLAMP (rows, 1, s->ho);
@@ -107,6 +108,8 @@ conv_infer (const GnetNode * node, const GnetView * in, GnetView * out,
     goto not_2d;
   if (x->ndim != 4 || wt->ndim != 4)
     goto bad_rank;
+  if (wt->dims[1] < 1 || wt->dims[2] < 1 || wt->dims[3] < 1)
+    goto empty_kernel;
   if (x->dims[1] % p->group != 0 || wt->dims[0] % p->group != 0)
     goto bad_group;
   if (wt->dims[1] * p->group != x->dims[1])
@@ -140,6 +143,9 @@ bad_rank:
   g_set_error (error, GNET_ERROR, GNET_ERROR_SHAPE,
       "X (rank %u) and W (rank %u) must both have rank 4", x->ndim,
       wt->ndim);
+  return FALSE;
+empty_kernel:
+  g_set_error (error, GNET_ERROR, GNET_ERROR_SHAPE, "W has an empty kernel");
   return FALSE;
 bad_group:
   g_set_error (error, GNET_ERROR, GNET_ERROR_SHAPE,
