@@ -466,6 +466,8 @@ gst_googlenet_detect_finalize (GObject * object)
   g_free (self->windows);
   g_free (self->classes);
   g_free (self->results_file);
+  g_free (self->active_labels_file);
+  g_free (self->active_classes);
   g_mutex_clear (&self->worker_lock);
   g_cond_clear (&self->worker_cond);
 
@@ -904,6 +906,9 @@ failed:
     self->detector = NULL;
     gnet_model_unref (self->model);
     self->model = NULL;
+    /* stop() is not called after a failed start() */
+    g_clear_pointer (&self->active_labels_file, g_free);
+    g_clear_pointer (&self->active_classes, g_free);
     return FALSE;
   }
 }
