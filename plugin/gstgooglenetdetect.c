@@ -14,7 +14,8 @@
  *
  * Example launch lines:
  * |[
- * gst-launch-1.0 videotestsrc ! videoconvert ! googlenetdetect ! videoconvert ! autovideosink
+ * gst-launch-1.0 v4l2src ! videoconvert ! googlenetdetect ! videoconvert ! \
+ *     autovideosink
  * gst-launch-1.0 -m filesrc location=in.mp4 ! decodebin ! videoconvert ! \
  *     googlenetdetect message=true results-file=out.jsonl ! fakesink
  * ]|
@@ -831,8 +832,7 @@ gst_googlenet_detect_start (GstBaseTransform * trans)
   gboolean ok;
 
   GST_OBJECT_LOCK (self);
-  ok = gst_googlenet_detect_fill_params (self, &params, &bad_name,
-      &bad_value);
+  ok = gst_googlenet_detect_fill_params (self, &params, &bad_name, &bad_value);
   model_path = g_strdup (self->model_path);
   results_path = is_unset (self->results_file) ? NULL :
       g_strdup (self->results_file);

@@ -94,7 +94,8 @@ blend_packed (GstGooglenetOverlay * overlay, GstVideoFrame * frame,
   for (y = rect->y; y < rect->y + rect->h; y++) {
     const guint32 *src = (const guint32 *) (overlay->pixels +
         (gsize) y * overlay->pixels_stride) + rect->x;
-    guint8 *dst = data + (gsize) y * stride + (gsize) rect->x * overlay->pstride;
+    guint8 *dst =
+        data + (gsize) y * stride + (gsize) rect->x * overlay->pstride;
 
     for (x = 0; x < rect->w; x++, dst += overlay->pstride) {
       guint32 p = src[x];
@@ -103,8 +104,10 @@ blend_packed (GstGooglenetOverlay * overlay, GstVideoFrame * frame,
       if (a == 0)
         continue;
       ia = 255 - a;
-      dst[overlay->off_r] = ((p >> 16) & 0xff) + div255 (dst[overlay->off_r] * ia);
-      dst[overlay->off_g] = ((p >> 8) & 0xff) + div255 (dst[overlay->off_g] * ia);
+      dst[overlay->off_r] =
+          ((p >> 16) & 0xff) + div255 (dst[overlay->off_r] * ia);
+      dst[overlay->off_g] =
+          ((p >> 8) & 0xff) + div255 (dst[overlay->off_g] * ia);
       dst[overlay->off_b] = (p & 0xff) + div255 (dst[overlay->off_b] * ia);
       if (overlay->off_a >= 0)
         dst[overlay->off_a] = a + div255 (dst[overlay->off_a] * ia);
@@ -270,8 +273,7 @@ gst_googlenet_overlay_new (const GstVideoInfo * info)
   overlay->pixels_stride = cairo_image_surface_get_stride (overlay->surface);
   if (overlay->pixels == NULL)
     goto no_surface;
-  memset (overlay->pixels, 0, (gsize) overlay->pixels_stride *
-      overlay->height);
+  memset (overlay->pixels, 0, (gsize) overlay->pixels_stride * overlay->height);
   cairo_surface_mark_dirty (overlay->surface);
 
   /* Text about 1/36 of the frame height, never below 11 px, so a label is

@@ -106,8 +106,7 @@ run_new (const gchar * model, GstVideoFormat format, gint width,
       "googlenetdetect name=det model=\"%s\" %s ! appsink name=sink "
       "sync=false", model, props ? props : "");
   run->pipeline = gst_parse_launch (desc, &err);
-  fail_unless (run->pipeline != NULL, "%s: %s", desc,
-      err ? err->message : "?");
+  fail_unless (run->pipeline != NULL, "%s: %s", desc, err ? err->message : "?");
   g_free (desc);
   run->src = gst_bin_get_by_name (GST_BIN (run->pipeline), "src");
   run->det = gst_bin_get_by_name (GST_BIN (run->pipeline), "det");
@@ -545,7 +544,8 @@ GST_START_TEST (test_messages_and_json_match_metadata)
   gchar *path = g_build_filename (dir, "out.jsonl", NULL);
   gchar *props = g_strdup_printf ("message=true results-file=\"%s\"", path);
   Run *run = run_new (red_model, GST_VIDEO_FORMAT_I420, 160, 120, props);
-  Square squares[] = { {60, 40, 40}, {0, 0, 0}, {10, 70, 36}, {0, 0, 0} };
+  Square squares[] = { {60, 40, 40}, {0, 0, 0}, {10, 70, 36}, {0, 0, 0}
+  };
   GstBuffer *outs[G_N_ELEMENTS (squares)];
   gchar *contents;
   gchar **lines;
@@ -849,8 +849,7 @@ GST_START_TEST (test_property_defaults)
   fail_unless (results == NULL);
 
   /* Changeable while playing: exactly the documented ones. */
-  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (det),
-      "threshold");
+  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (det), "threshold");
   fail_unless (pspec->flags & GST_PARAM_MUTABLE_PLAYING);
   pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (det), "classes");
   fail_unless (pspec->flags & GST_PARAM_MUTABLE_PLAYING);
