@@ -417,6 +417,13 @@ fold_constant_node (Loader * l, GnetNode * n, GError ** error)
   return TRUE;
 }
 
+/* Is this node in the default ONNX domain? */
+static gboolean
+default_domain (const gchar * d)
+{
+  return d == NULL || *d == '\0' || g_str_equal (d, "ai.onnx");
+}
+
 /* *out is always set (so the caller can free it); FALSE on error. */
 static gboolean
 convert_node (Loader * l, Onnx__NodeProto * np, guint index, GnetNode ** out,
@@ -438,19 +445,21 @@ convert_node (Loader * l, Onnx__NodeProto * np, guint index, GnetNode ** out,
   for (gsize i = 0; i < np->n_output; i++)
     n->outputs[i] = -1;
   n->attrs = g_new0 (GnetAttr, MAX (1, np->n_attribute));
+  /* An unknown operator is the clearer message than anything about its
+   * attributes. */
+  if (default_domain (np->domain) && !g_str_equal (n->op_type, "Constant")
+      && gnet__op_lookup (n->op_type) == NULL) {
+    g_set_error (error, GNET_ERROR, GNET_ERROR_UNSUPPORTED_OP,
+        "%s: node '%s' uses operator '%s', which gnet does not implement",
+        l->file, n->name, n->op_type);
+    return FALSE;
+  }
   for (gsize i = 0; i < np->n_attribute; i++) {
     n->n_attrs++;
     if (!convert_attr (l, np, np->attribute[i], &n->attrs[i], error))
       return FALSE;
   }
   return TRUE;
-}
-
-/* Is this node in the default ONNX domain? */
-static gboolean
-default_domain (const gchar * d)
-{
-  return d == NULL || *d == '\0' || g_str_equal (d, "ai.onnx");
 }
 
 static gboolean
@@ -611,6 +620,13 @@ bind_operators (Loader * l, GError ** error)
       g_set_error (error, GNET_ERROR, GNET_ERROR_UNSUPPORTED_OP,
           "%s: node '%s' uses operator '%s', which gnet does not implement",
           l->file, n->name, n->op_type);
+      return FALSE;
+    }
+    if (n->opset < n->op->min_opset) {
+      g_set_error (error, GNET_ERROR, GNET_ERROR_UNSUPPORTED_OP,
+          "%s: node '%s' (%s): gnet implements this operator from opset %"
+          G_GINT64_FORMAT ", the model uses opset %" G_GINT64_FORMAT,
+          l->file, n->name, n->op_type, n->op->min_opset, n->opset);
       return FALSE;
     }
     if (n->n_inputs < n->op->min_inputs || n->n_inputs > n->op->max_inputs

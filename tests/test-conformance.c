@@ -33,7 +33,7 @@
  *   convtranspose*                          UNSUPP_OP  ConvTranspose
  *   constant_pad                            UNSUPP_OP  Pad
  *   constantofshape_float_ones              UNSUPP_OP  ConstantOfShape
- *   constantofshape_int_*                   UNSUPP     its int32 `value`
+ *   constantofshape_int_*                   UNSUPP_OP  ConstantOfShape
  *                                                      attribute is refused
  *                                                      before the operator
  *   globalaveragepool{,_precomputed}        UNSUPP     opset-1 models; gnet
@@ -111,8 +111,8 @@ static const ConformanceCase cases[] = {
   {"constant", PASS},
   {"constant_pad", GNET_ERROR_UNSUPPORTED_OP},
   {"constantofshape_float_ones", GNET_ERROR_UNSUPPORTED_OP},
-  {"constantofshape_int_shape_zero", GNET_ERROR_UNSUPPORTED},
-  {"constantofshape_int_zeros", GNET_ERROR_UNSUPPORTED},
+  {"constantofshape_int_shape_zero", GNET_ERROR_UNSUPPORTED_OP},
+  {"constantofshape_int_zeros", GNET_ERROR_UNSUPPORTED_OP},
   {"conv_with_autopad_same", PASS},
   {"conv_with_strides_and_asymmetric_padding", PASS},
   {"conv_with_strides_no_padding", PASS},
