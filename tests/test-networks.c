@@ -97,8 +97,7 @@ assert_close (const GnetTensor * got, gint64 got_offset,
     g_assert_true (isfinite (g[i]));
     max_err = MAX (max_err, fabs ((gdouble) g[i] - ref[i]));
   }
-  g_test_message ("%s: max abs error %.3g, scale %.3g", what, max_err,
-      scale);
+  g_test_message ("%s: max abs error %.3g, scale %.3g", what, max_err, scale);
   if (max_err > REL_TOL * scale)
     g_error ("%s: max abs error %g exceeds %g (scale %g)", what, max_err,
         REL_TOL * scale, scale);

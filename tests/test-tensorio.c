@@ -147,8 +147,7 @@ tmp_path (const gchar * dir, const gchar * file)
 }
 
 static void
-round_trip (const gchar * dir, GnetDType dtype, guint ndim,
-    const gint64 * dims)
+round_trip (const gchar * dir, GnetDType dtype, guint ndim, const gint64 * dims)
 {
   GnetTensor t = { 0 }, back = { 0 };
   GError *error = NULL;
@@ -224,14 +223,12 @@ test_round_trip (void)
 
 /* Loads `a` and checks it fails with `code`, naming the file and `reason`. */
 static void
-expect_error (const guint8 * bytes, gsize size, gint code,
-    const gchar * reason)
+expect_error (const guint8 * bytes, gsize size, gint code, const gchar * reason)
 {
   GnetTensor t = { 0 };
   GError *error = NULL;
 
-  g_assert_false (gnet_tensor_load_bytes (bytes, size, "bad.npy", &t,
-          &error));
+  g_assert_false (gnet_tensor_load_bytes (bytes, size, "bad.npy", &t, &error));
   g_assert_error (error, GNET_ERROR, code);
   g_assert_nonnull (strstr (error->message, "bad.npy"));
   if (reason != NULL && strstr (error->message, reason) == NULL)
@@ -260,8 +257,7 @@ test_npy_errors (void)
   /* Truncated magic/version/length and a header longer than the file. */
   expect_error ((const guint8 *) NUMPY_F32, 7, GNET_ERROR_PARSE, "truncated");
   expect_error ((const guint8 *) NUMPY_F32, 9, GNET_ERROR_PARSE, "truncated");
-  expect_error ((const guint8 *) NUMPY_F32, 60, GNET_ERROR_PARSE,
-      "truncated");
+  expect_error ((const guint8 *) NUMPY_F32, 60, GNET_ERROR_PARSE, "truncated");
   a = make_npy (2, "{}", NULL, 0);
   g_byte_array_set_size (a, 11);
   expect_error (a->data, a->len, GNET_ERROR_PARSE, "truncated");
@@ -342,8 +338,7 @@ test_npy_errors (void)
       GNET_ERROR_PARSE, "header");
   expect_npy_error (1,
       "{'descr': 'this-descr-is-far-too-long-to-be-real', "
-      "'fortran_order': False, 'shape': (2,)}", 8, GNET_ERROR_PARSE,
-      "header");
+      "'fortran_order': False, 'shape': (2,)}", 8, GNET_ERROR_PARSE, "header");
 }
 
 static void
@@ -354,8 +349,7 @@ test_io_errors (void)
   const gfloat v = 1.0f;
   GnetTensor small = { GNET_DTYPE_FLOAT32, 1, {1}, (gpointer) & v };
 
-  g_assert_false (gnet_tensor_load_file ("/nonexistent/dir/x.npy", &t,
-          &error));
+  g_assert_false (gnet_tensor_load_file ("/nonexistent/dir/x.npy", &t, &error));
   g_assert_error (error, GNET_ERROR, GNET_ERROR_IO);
   g_assert_nonnull (strstr (error->message, "/nonexistent/dir/x.npy"));
   g_clear_error (&error);
@@ -462,8 +456,7 @@ test_proto_errors (void)
   const gchar *text = "hello, this is not a tensor\n";
 
   expect_error (junk, sizeof junk, GNET_ERROR_PARSE, "TensorProto");
-  expect_error ((const guint8 *) text, strlen (text), GNET_ERROR_PARSE,
-      NULL);
+  expect_error ((const guint8 *) text, strlen (text), GNET_ERROR_PARSE, NULL);
   expect_error ((const guint8 *) "", 0, GNET_ERROR_PARSE, "empty");
 }
 

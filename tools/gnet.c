@@ -31,10 +31,6 @@ fail (GError * error)
 }
 
 static gint
-usage_error (GOptionContext * ctx, const gchar * fmt, ...) G_GNUC_PRINTF (2,
-    3);
-
-static gint
 usage_error (GOptionContext * ctx, const gchar * fmt, ...)
 {
   va_list ap;
@@ -246,7 +242,7 @@ cmd_info (gint argc, gchar ** argv)
   gchar *shape_text = NULL;
   GOptionEntry entries[] = {
     {"shape", 's', 0, G_OPTION_ARG_STRING, &shape_text,
-        "Input shape for the cost figures (default: the declared one)",
+          "Input shape for the cost figures (default: the declared one)",
         "N,C,H,W"},
     {NULL}
   };
@@ -381,7 +377,7 @@ cmd_run (gint argc, gchar ** argv)
     {"threads", 't', 0, G_OPTION_ARG_INT, &threads,
         "Threads (default: all cores)", "T"},
     {"output", 0, 0, G_OPTION_ARG_STRING_ARRAY, &output_names,
-          "Write this value instead of the graph outputs (repeatable; any "
+        "Write this value instead of the graph outputs (repeatable; any "
           "tensor of the graph)", "NAME"},
     {NULL}
   };
@@ -624,7 +620,7 @@ out:
 static const struct
 {
   const gchar *name;
-  gint (*func) (gint argc, gchar ** argv);
+    gint (*func) (gint argc, gchar ** argv);
   const gchar *summary;
 } commands[] = {
   {"info", cmd_info, "inputs, outputs, operators, parameters, MACs, memory"},

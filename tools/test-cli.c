@@ -31,7 +31,7 @@ run_tool (gchar ** out, gchar ** err, ...)
   g_ptr_array_add (argv, (gpointer) g_getenv ("GNET_TOOL"));
   va_start (ap, err);
   while ((arg = va_arg (ap, const gchar *)))
-    g_ptr_array_add (argv, (gpointer) arg);
+      g_ptr_array_add (argv, (gpointer) arg);
   va_end (ap);
   g_ptr_array_add (argv, NULL);
 
