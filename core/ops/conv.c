@@ -311,6 +311,19 @@ bias_relu (gfloat * y, const gfloat * bias, gint64 m, gint64 hw,
   }
 }
 
+/* Y = W * X for one group of one image: gnet__sgemm, which also adds the
+ * bias and applies Relu, or SGEMM with a separate pass for those. */
+static void
+group_gemm (const GnetSgemm * g, gboolean fast)
+{
+  if (fast) {
+    gnet__sgemm (g, 0, g->m, 0, g->n);
+    return;
+  }
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, g->m, g->n, g->k,
+      1.0f, g->a, g->k, g->b, g->ldb, 0.0f, g->c, g->ldc);
+}
+
 static void
 conv_forward (const GnetNode * node, const GnetView * in, GnetView * out,
     gpointer scratch)
@@ -318,6 +331,7 @@ conv_forward (const GnetNode * node, const GnetView * in, GnetView * out,
   const ConvParams *p = node->params;
   const gfloat *x = in[0].data, *wt = in[1].data;
   const gfloat *bias = has_input (node, 2) ? in[2].data : NULL;
+  const gboolean fast = gnet__sgemm_available ();
   gfloat *y = out[0].data;
   gint64 nb, item, bstride, mg, k, hwo, rows;
   ConvShape s;
@@ -334,24 +348,36 @@ conv_forward (const GnetNode * node, const GnetView * in, GnetView * out,
 
     for (gint64 g = 0; g < p->group; g++) {
       const gfloat *xg = x + (b * s.c + g * s.cg) * s.h * s.w;
-      const gfloat *wg = wt + g * mg * k;
-      gfloat *yg = yb + g * mg * hwo;
+      GnetSgemm gm = {
+        .m = mg,.k = k,
+        .a = wt + g * mg * k,
+        .c = yb + g * mg * hwo,
+        .ldc = hwo,
+        .bias = bias && fast ? bias + g * mg : NULL,
+        .relu = node->fuse_relu && fast,
+      };
 
       if (s.pointwise) {
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, mg, hwo, k,
-            1.0f, wg, k, xg, hwo, 0.0f, yg, hwo);
+        gm.n = hwo;
+        gm.b = xg;
+        gm.ldb = hwo;
+        group_gemm (&gm, fast);
         continue;
       }
-      /* One SGEMM per tile of output rows, into the matching columns. */
+      /* One GEMM per tile of output rows, into the matching columns. */
       for (gint64 r0 = 0; r0 < s.ho; r0 += rows) {
-        gint64 r1 = MIN (r0 + rows, s.ho), n = (r1 - r0) * s.wo;
+        gint64 r1 = MIN (r0 + rows, s.ho);
+        GnetSgemm tile = gm;
 
         im2col (xg, &s, &p->w, r0, r1, scratch);
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, mg, n, k,
-            1.0f, wg, k, scratch, n, 0.0f, yg + r0 * s.wo, hwo);
+        tile.n = (r1 - r0) * s.wo;
+        tile.b = scratch;
+        tile.ldb = tile.n;
+        tile.c = gm.c + r0 * s.wo;
+        group_gemm (&tile, fast);
       }
     }
-    if (bias || node->fuse_relu)
+    if (!fast && (bias || node->fuse_relu))
       bias_relu (yb, bias, s.m, hwo, node->fuse_relu);
   }
 }

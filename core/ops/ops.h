@@ -108,6 +108,33 @@ void gnet__pool_forward (const GnetWindow * w, const GnetPoolShape * s,
 gboolean gnet__pool_check_pads (const GnetWindow * w, GError ** error);
 
 /* ------------------------------------------------------------------------ */
+/* The convolution GEMM (sgemm.c)                                           */
+/* ------------------------------------------------------------------------ */
+
+/* C = A * B + bias (per row), then Relu when `relu`.  A is M x K with rows K
+ * apart (weights as stored), B is K x N with rows ldb apart, C has rows ldc
+ * apart. */
+typedef struct
+{
+  gint64 m, n, k;
+  const gfloat *a;
+  const gfloat *b;
+  gint64 ldb;
+  gfloat *c;
+  gint64 ldc;
+  const gfloat *bias;           /* M values or NULL */
+  gboolean relu;
+} GnetSgemm;
+
+/* TRUE when this CPU runs gnet__sgemm's kernels (AVX-512); otherwise the
+ * caller uses cblas_sgemm. */
+gboolean gnet__sgemm_available (void);
+/* Computes rows [m0, m1) and columns [n0, n1) of C, so that threads can
+ * share one product. */
+void gnet__sgemm (const GnetSgemm * g, gint64 m0, gint64 m1, gint64 n0,
+    gint64 n1);
+
+/* ------------------------------------------------------------------------ */
 /* Shared loops and checks                                                  */
 /* ------------------------------------------------------------------------ */
 
