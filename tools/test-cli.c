@@ -218,6 +218,58 @@ test_run (void)
   g_free (model);
 }
 
+/* Two graph inputs given as TensorProto files, in graph-input order; the
+ * reference is the ONNX test suite's own output_0.pb. */
+static void
+test_run_pb (void)
+{
+  const gchar *base = "/usr/share/libonnx-testdata/data/node/"
+      "test_conv_with_strides_padding";
+  gchar *model = g_build_filename (base, "model.onnx", NULL);
+  gchar *set = g_build_filename (base, "test_data_set_0", NULL);
+  gchar *in0 = g_build_filename (set, "input_0.pb", NULL);
+  gchar *in1 = g_build_filename (set, "input_1.pb", NULL);
+  gchar *ref_path = g_build_filename (set, "output_0.pb", NULL);
+  gchar *dir = NULL, *y = NULL;
+  GnetTensor got = { 0 }, ref = { 0 };
+  GError *error = NULL;
+  gchar *out, *err;
+
+  if (!g_file_test (model, G_FILE_TEST_EXISTS)) {
+    g_test_skip ("libonnx-testdata is not installed");
+    goto out;
+  }
+  dir = g_dir_make_tmp ("gnet-cli-XXXXXX", NULL);
+  y = g_build_filename (dir, "y.npy", NULL);
+  g_assert_cmpint (run_tool (&out, &err, "run", model, in0, in1, "-o", dir,
+          NULL), ==, 0);
+  g_free (out);
+  g_free (err);
+  g_assert_true (gnet_tensor_load_file (y, &got, &error));
+  g_assert_no_error (error);
+  g_assert_true (gnet_tensor_load_file (ref_path, &ref, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (got.ndim, ==, ref.ndim);
+  g_assert_cmpmem (got.dims, got.ndim * sizeof (gint64), ref.dims,
+      ref.ndim * sizeof (gint64));
+  for (gint64 i = 0; i < gnet_tensor_numel (&ref); i++)
+    g_assert_cmpfloat_with_epsilon (((gfloat *) got.data)[i],
+        ((gfloat *) ref.data)[i], 1e-4);
+  gnet_tensor_clear (&got);
+  gnet_tensor_clear (&ref);
+  g_unlink (y);
+  g_rmdir (dir);
+
+out:
+  g_free (y);
+  g_free (dir);
+  g_free (ref_path);
+  g_free (in1);
+  g_free (in0);
+  g_free (set);
+  g_free (model);
+}
+
 static void
 test_bench (void)
 {
@@ -253,6 +305,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/errors", test_errors);
   g_test_add_func ("/cli/info", test_info);
   g_test_add_func ("/cli/run", test_run);
+  g_test_add_func ("/cli/run-pb", test_run_pb);
   g_test_add_func ("/cli/bench", test_bench);
   return g_test_run ();
 }
