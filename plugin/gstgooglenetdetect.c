@@ -156,6 +156,9 @@ struct _GstGooglenetDetect
   GstBuffer *working;
   gboolean has_pending;
   GstClockTime pending_time;
+  /* bumped on flush, so a detection still running on a frame from before
+   * a seek is thrown away */
+  guint generation;
   GnetBox *worker_boxes;        /* the worker's own, written unlocked */
   GnetBox *result;
   guint n_result;
@@ -451,8 +454,11 @@ gst_googlenet_detect_init (GstGooglenetDetect * self)
   g_mutex_init (&self->worker_lock);
   g_cond_init (&self->worker_cond);
 
-  /* Never passthrough: even with draw=false, metadata is attached. */
+  /* Never passthrough: even with draw=false, metadata is attached.  No
+   * QoS: GstVideoFilter would otherwise drop frames it thinks are late,
+   * and every frame must come out. */
   gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), FALSE);
+  gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
 }
 
 static void
@@ -1014,7 +1020,7 @@ gst_googlenet_detect_worker (gpointer data)
     GstBuffer *tmp;
     GstClockTime time;
     GError *err = NULL;
-    guint n = 0;
+    guint n = 0, generation;
     gboolean ok;
 
     if (!self->has_pending) {
@@ -1028,6 +1034,7 @@ gst_googlenet_detect_worker (gpointer data)
     self->pending = tmp;
     self->has_pending = FALSE;
     time = self->pending_time;
+    generation = self->generation;
     g_mutex_unlock (&self->worker_lock);
 
     ok = gst_video_frame_map (&frame, &self->worker_info, self->working,
@@ -1042,7 +1049,9 @@ gst_googlenet_detect_worker (gpointer data)
     }
 
     g_mutex_lock (&self->worker_lock);
-    if (ok) {
+    if (generation != self->generation) {
+      g_clear_error (&err);
+    } else if (ok) {
       memcpy (self->result, self->worker_boxes, n * sizeof (GnetBox));
       self->n_result = n;
       self->result_time = time;
@@ -1543,6 +1552,7 @@ gst_googlenet_detect_sink_event (GstBaseTransform * trans, GstEvent * event)
       g_mutex_lock (&self->worker_lock);
       self->has_pending = FALSE;
       self->has_result = FALSE;
+      self->generation++;
       g_mutex_unlock (&self->worker_lock);
       self->n_shown = 0;
       self->shown_time = GST_CLOCK_TIME_NONE;
