@@ -12,6 +12,8 @@
 #include <gst/app/app.h>
 #include <gst/video/video.h>
 #include <json-glib/json-glib.h>
+#include <math.h>
+#include "gnet.h"
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -437,6 +439,66 @@ GST_START_TEST (test_dense_and_crops_agree)
   check_strategies_agree (red_model, big, "red");
   check_strategies_agree (trained, small, "square");
   g_free (trained);
+}
+
+GST_END_TEST;
+
+/* The element's metadata is what libgnet itself finds on the same frame. */
+GST_START_TEST (test_metadata_matches_core_detector)
+{
+  Square sq = { 44, 36, 48 };
+  GstBuffer *in = make_frame (GST_VIDEO_FORMAT_RGB, 160, 120, sq), *out;
+  GnetDetectorParams params;
+  GnetDetector *det;
+  GnetModel *model;
+  GnetImage image = { GNET_PIXEL_FORMAT_RGB, 160, 120 };
+  GstMapInfo map;
+  const GnetBox *boxes;
+  guint n_boxes, i;
+  Rois rois;
+
+  out = detect_one ("draw=false threshold=0.3", GST_VIDEO_FORMAT_RGB, 160,
+      120, sq);
+  get_rois (out, &rois);
+
+  model = gnet_model_load_file (red_model, NULL);
+  fail_unless (model != NULL);
+  gnet_detector_params_init (&params);
+  params.threshold = 0.3f;
+  det = gnet_detector_new (model, &params, NULL);
+  fail_unless (det != NULL);
+  fail_unless (gst_buffer_map (in, &map, GST_MAP_READ));
+  image.planes[0] = map.data;
+  image.strides[0] = GST_ROUND_UP_4 (160 * 3);
+  fail_unless (gnet_detector_process (det, &image, &boxes, &n_boxes, NULL));
+
+  fail_unless (n_boxes >= 1);
+  fail_unless_equals_int (rois.n, n_boxes);
+  for (i = 0; i < n_boxes; i++) {
+    GstVideoRegionOfInterestMeta *roi = rois.metas[i];
+    GstStructure *p = gst_video_region_of_interest_meta_get_param (roi,
+        "detection");
+    gdouble conf;
+    gint id;
+
+    fail_unless_equals_string (g_quark_to_string (roi->roi_type),
+        boxes[i].label);
+    /* whole pixels, as the element rounds them */
+    fail_unless_equals_int (roi->x, lrintf (boxes[i].x0));
+    fail_unless_equals_int (roi->y, lrintf (boxes[i].y0));
+    fail_unless_equals_int (roi->x + roi->w, lrintf (boxes[i].x1));
+    fail_unless_equals_int (roi->y + roi->h, lrintf (boxes[i].y1));
+    fail_unless (gst_structure_get_double (p, "confidence", &conf));
+    fail_unless (fabs (conf - boxes[i].confidence) < 1e-6);
+    fail_unless (gst_structure_get_int (p, "label_id", &id));
+    fail_unless_equals_int (id, boxes[i].class_id);
+  }
+
+  gst_buffer_unmap (in, &map);
+  gnet_detector_free (det);
+  gnet_model_unref (model);
+  gst_buffer_unref (in);
+  gst_buffer_unref (out);
 }
 
 GST_END_TEST;
@@ -1026,6 +1088,7 @@ googlenetdetect_suite (void)
   tcase_add_test (tc, test_formats_and_sizes);
   tcase_add_test (tc, test_detects_in_every_format);
   tcase_add_test (tc, test_dense_and_crops_agree);
+  tcase_add_test (tc, test_metadata_matches_core_detector);
   tcase_add_test (tc, test_draw_false_changes_nothing);
   tcase_add_test (tc, test_draw_marks_box_edges);
   tcase_add_test (tc, test_draw_at_1080p);
