@@ -13,7 +13,8 @@ async function main() {
   const [model, shapeArg, threads, runs, warmup] = process.argv.slice(2);
   const shape = shapeArg.split(',').map(Number);
   const session = await ort.InferenceSession.create(model, {
-    graphOptimizationLevel: 'all',
+    // 'all' by default; ORT_LEVEL=basic|extended shows what NCHWc buys
+    graphOptimizationLevel: process.env.ORT_LEVEL || 'all',
     intraOpNumThreads: Number(threads),
     interOpNumThreads: 1,
     executionMode: 'sequential',
