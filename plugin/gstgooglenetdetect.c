@@ -981,8 +981,9 @@ frame_to_image (GstGooglenetDetect * self, GstVideoFrame * frame,
   }
 }
 
-/* Runs the detector on one frame and copies at most `max` boxes to `out`.
- * Called by whichever thread owns the detector (streaming or worker). */
+/* Runs the detector on one frame and copies up to max-detections boxes to
+ * `out`.  Called by whichever thread owns the detector (streaming thread or
+ * worker). */
 static gboolean
 gst_googlenet_detect_run (GstGooglenetDetect * self, GstVideoFrame * frame,
     GnetBox * out, guint * n_out, GError ** error)

@@ -1,4 +1,6 @@
 #!/bin/bash
+# check() evaluates its second argument later, hence the single quotes:
+# shellcheck disable=SC2016,SC2034
 # Tests of the pipelines/ scripts and of googlenetdetect under
 # gst-launch-1.0: documented properties, errors that end gst-launch with a
 # non-zero status, bus messages, a results file that stays valid on Ctrl-C,
