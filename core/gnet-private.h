@@ -249,6 +249,19 @@ gboolean gnet__session_plan (GnetSession * session,
 void gnet__session_clear_plan (GnetSession * session);
 
 /* ------------------------------------------------------------------------ */
+/* Worker pool for the operators (parallel.c)                               */
+/* ------------------------------------------------------------------------ */
+
+/* Part `index` of `n` of a forward pass's work. */
+typedef void (*GnetParallelFunc) (gpointer data, guint index, guint n);
+
+/* Runs func (data, i, n) for every i in [0, n), in parallel on a persistent
+ * pool of threads (part 0 in the calling thread), and returns when all are
+ * done.  Creates no thread after the first calls and allocates nothing;
+ * when another session is using the pool, the parts run in the caller. */
+void gnet__parallel_run (guint n, GnetParallelFunc func, gpointer data);
+
+/* ------------------------------------------------------------------------ */
 /* Loading internals                                                        */
 /* ------------------------------------------------------------------------ */
 

@@ -1,7 +1,14 @@
 /* common.c - checks and loops several operators share. */
 #include "ops.h"
 
+#include <cblas.h>
 #include <string.h>
+
+guint
+gnet__op_threads (void)
+{
+  return (guint) MAX (1, openblas_get_num_threads ());
+}
 
 gboolean
 gnet__check_float (const GnetView * v, const gchar * what, GError ** error)

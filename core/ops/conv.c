@@ -246,21 +246,22 @@ block_same_width (const gfloat * xc, const ConvShape * s, gint64 offh,
   }
 }
 
-/* Unfolds output rows [r0, r1) of one group of one image into
- * col[Cg * kH * kW][(r1 - r0) * Wo].  The in-bounds part of each block is
- * found up front, so the inner loops are copies or plain strided gathers
- * with no per-element tests.  The dst pointers handed to the block
- * functions point at their first in-bounds row. */
+/* Unfolds output rows [r0, r1) of input channels [c0, c1) of one group of
+ * one image into col[Cg * kH * kW][ld], from column 0 of `col` on (the
+ * caller points `col` at the tile column of row r0).  The in-bounds part of
+ * each block is found up front, so the inner loops are copies or plain
+ * strided gathers with no per-element tests.  The dst pointers handed to
+ * the block functions point at their first in-bounds row. */
 static void
 im2col (const gfloat * x, const ConvShape * s, const GnetWindow * w,
-    gint64 r0, gint64 r1, gfloat * col)
+    gint64 c0, gint64 c1, gint64 r0, gint64 r1, gfloat * col, gint64 ld)
 {
   const gint64 sh = w->strides[0], sw = w->strides[1];
   const gint64 dh = w->dilations[0], dw = w->dilations[1];
-  const gint64 wo = s->wo, block = (r1 - r0) * wo;
+  const gint64 wo = s->wo;
   const gboolean same_width = sw == 1 && sh == 1 && wo == s->w;
 
-  for (gint64 c = 0; c < s->cg; c++) {
+  for (gint64 c = c0; c < c1; c++) {
     const gfloat *xc = x + c * s->h * s->w;
 
     for (gint64 ki = 0; ki < s->kh; ki++) {
@@ -272,7 +273,7 @@ im2col (const gfloat * x, const ConvShape * s, const GnetWindow * w,
       oh1 = CLAMP (oh1, oh0, r1);
       for (gint64 kj = 0; kj < s->kw; kj++) {
         gint64 offw = kj * dw - s->pad_left;
-        gfloat *dst = col + ((c * s->kh + ki) * s->kw + kj) * block;
+        gfloat *dst = col + ((c * s->kh + ki) * s->kw + kj) * ld;
         gfloat *mid = dst + (oh0 - r0) * wo;
         gint64 ow0, ow1;
 
@@ -311,19 +312,156 @@ bias_relu (gfloat * y, const gfloat * bias, gint64 m, gint64 hw,
   }
 }
 
-/* Y = W * X for one group of one image: gnet__sgemm, which also adds the
- * bias and applies Relu, or SGEMM with a separate pass for those. */
-static void
-group_gemm (const GnetSgemm * g, gboolean fast)
+/* One product of the forward pass (a group of an image, or a tile of its
+ * output rows) as the pool's parts see it. */
+typedef struct
 {
-  if (fast) {
-    gnet__sgemm (g, 0, g->m, 0, g->n);
-    return;
-  }
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, g->m, g->n, g->k,
-      1.0f, g->a, g->k, g->b, g->ldb, 0.0f, g->c, g->ldc);
+  const ConvShape *s;
+  const GnetWindow *w;
+  const gfloat *x;              /* the group's input */
+  GnetSgemm g;                  /* B is the scratch, or x when pointwise */
+  gint64 r0, r1;                /* output rows of the tile */
+  gboolean pointwise;
+} ConvJob;
+
+/* [*lo, *hi) of part i of n of [0, len), in steps of `grain`. */
+static inline void
+split (gint64 len, gint64 grain, guint i, guint n, gint64 * lo, gint64 * hi)
+{
+  gint64 steps = (len + grain - 1) / grain;
+
+  *lo = MIN (len, steps * i / n * grain);
+  *hi = MIN (len, steps * (i + 1) / n * grain);
 }
 
+/* Each part unfolds its own output rows and computes their columns: no
+ * part waits for another. */
+static void
+part_rows (gpointer data, guint i, guint n)
+{
+  const ConvJob *j = data;
+  const gint64 wo = j->s->wo;
+  gint64 ra, rb;
+
+  split (j->r1 - j->r0, 1, i, n, &ra, &rb);
+  if (ra == rb)
+    return;
+  im2col (j->x, j->s, j->w, 0, j->s->cg, j->r0 + ra, j->r0 + rb,
+      (gfloat *) j->g.b + ra * wo, j->g.ldb);
+  gnet__sgemm (&j->g, 0, j->g.m, ra * wo, rb * wo);
+}
+
+/* Pointwise: column panels split among the parts. */
+static void
+part_cols (gpointer data, guint i, guint n)
+{
+  const ConvJob *j = data;
+  gint64 lo, hi;
+
+  split (j->g.n, GNET_SGEMM_NR, i, n, &lo, &hi);
+  if (lo < hi)
+    gnet__sgemm (&j->g, 0, j->g.m, lo, hi);
+}
+
+/* Narrow products (14x14 and 7x7 layers): first the channels are unfolded
+ * in parts, then the output channels computed in parts. */
+static void
+part_unfold (gpointer data, guint i, guint n)
+{
+  const ConvJob *j = data;
+  gint64 lo, hi;
+
+  split (j->s->cg, 1, i, n, &lo, &hi);
+  if (lo < hi)
+    im2col (j->x, j->s, j->w, lo, hi, j->r0, j->r1, (gfloat *) j->g.b,
+        j->g.ldb);
+}
+
+static void
+part_m (gpointer data, guint i, guint n)
+{
+  const ConvJob *j = data;
+  gint64 grain = j->g.m / n >= 4 * GNET_SGEMM_MR ? GNET_SGEMM_MR : 4;
+  gint64 lo, hi;
+
+  split (j->g.m, grain, i, n, &lo, &hi);
+  if (lo < hi)
+    gnet__sgemm (&j->g, lo, hi, 0, j->g.n);
+}
+
+static void
+run_job (ConvJob * j, guint threads)
+{
+  gint64 panels = (j->g.n + GNET_SGEMM_NR - 1) / GNET_SGEMM_NR;
+  /* Wide enough that each part has several panels: split the columns. */
+  gboolean wide = threads <= 1 || (panels >= 4 * (gint64) threads
+      && (j->pointwise || j->r1 - j->r0 >= 2 * (gint64) threads));
+
+  if (wide) {
+    gnet__parallel_run (threads, j->pointwise ? part_cols : part_rows, j);
+    return;
+  }
+  if (!j->pointwise)
+    gnet__parallel_run (threads, part_unfold, j);
+  gnet__parallel_run (threads, part_m, j);
+}
+
+static void
+conv_forward_fast (const GnetNode * node, const GnetView * in,
+    GnetView * out, gpointer scratch)
+{
+  const ConvParams *p = node->params;
+  const gfloat *x = in[0].data, *wt = in[1].data;
+  const gfloat *bias = has_input (node, 2) ? in[2].data : NULL;
+  const guint threads = gnet__op_threads ();
+  gint64 nb, item, bstride, mg, k, hwo, rows;
+  ConvShape s;
+
+  conv_shape (p, &in[0], &in[1], &s, NULL);
+  rows = tile_rows (&s);
+  gnet__out_items (&out[0], &nb, &item, &bstride);
+  mg = s.m / p->group;
+  k = s.cg * s.kh * s.kw;
+  hwo = s.ho * s.wo;
+
+  for (gint64 b = 0; b < s.n; b++) {
+    gfloat *yb = (gfloat *) out[0].data + b * bstride;
+
+    for (gint64 g = 0; g < p->group; g++) {
+      ConvJob j = {
+        .s = &s,.w = &p->w,
+        .x = x + (b * s.c + g * s.cg) * s.h * s.w,
+        .pointwise = s.pointwise,
+        .g = {
+              .m = mg,.k = k,
+              .a = wt + g * mg * k,
+              .ldc = hwo,
+              .bias = bias ? bias + g * mg : NULL,
+              .relu = node->fuse_relu,
+            },
+      };
+      gfloat *yg = yb + g * mg * hwo;
+
+      if (s.pointwise) {
+        j.g.n = j.g.ldb = hwo;
+        j.g.b = j.x;
+        j.g.c = yg;
+        run_job (&j, threads);
+        continue;
+      }
+      for (j.r0 = 0; j.r0 < s.ho; j.r0 += rows) {
+        j.r1 = MIN (j.r0 + rows, s.ho);
+        j.g.n = j.g.ldb = (j.r1 - j.r0) * s.wo;
+        j.g.b = scratch;
+        j.g.c = yg + j.r0 * s.wo;
+        run_job (&j, threads);
+      }
+    }
+  }
+}
+
+/* Without AVX-512: im2col and OpenBLAS's SGEMM (threaded by OpenBLAS), then
+ * bias and Relu in a pass of their own. */
 static void
 conv_forward (const GnetNode * node, const GnetView * in, GnetView * out,
     gpointer scratch)
@@ -331,11 +469,14 @@ conv_forward (const GnetNode * node, const GnetView * in, GnetView * out,
   const ConvParams *p = node->params;
   const gfloat *x = in[0].data, *wt = in[1].data;
   const gfloat *bias = has_input (node, 2) ? in[2].data : NULL;
-  const gboolean fast = gnet__sgemm_available ();
   gfloat *y = out[0].data;
   gint64 nb, item, bstride, mg, k, hwo, rows;
   ConvShape s;
 
+  if (gnet__sgemm_available ()) {
+    conv_forward_fast (node, in, out, scratch);
+    return;
+  }
   conv_shape (p, &in[0], &in[1], &s, NULL);
   rows = tile_rows (&s);
   gnet__out_items (&out[0], &nb, &item, &bstride);
@@ -348,36 +489,24 @@ conv_forward (const GnetNode * node, const GnetView * in, GnetView * out,
 
     for (gint64 g = 0; g < p->group; g++) {
       const gfloat *xg = x + (b * s.c + g * s.cg) * s.h * s.w;
-      GnetSgemm gm = {
-        .m = mg,.k = k,
-        .a = wt + g * mg * k,
-        .c = yb + g * mg * hwo,
-        .ldc = hwo,
-        .bias = bias && fast ? bias + g * mg : NULL,
-        .relu = node->fuse_relu && fast,
-      };
+      const gfloat *wg = wt + g * mg * k;
+      gfloat *yg = yb + g * mg * hwo;
 
       if (s.pointwise) {
-        gm.n = hwo;
-        gm.b = xg;
-        gm.ldb = hwo;
-        group_gemm (&gm, fast);
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, mg, hwo, k,
+            1.0f, wg, k, xg, hwo, 0.0f, yg, hwo);
         continue;
       }
-      /* One GEMM per tile of output rows, into the matching columns. */
+      /* One SGEMM per tile of output rows, into the matching columns. */
       for (gint64 r0 = 0; r0 < s.ho; r0 += rows) {
-        gint64 r1 = MIN (r0 + rows, s.ho);
-        GnetSgemm tile = gm;
+        gint64 r1 = MIN (r0 + rows, s.ho), n = (r1 - r0) * s.wo;
 
-        im2col (xg, &s, &p->w, r0, r1, scratch);
-        tile.n = (r1 - r0) * s.wo;
-        tile.b = scratch;
-        tile.ldb = tile.n;
-        tile.c = gm.c + r0 * s.wo;
-        group_gemm (&tile, fast);
+        im2col (xg, &s, &p->w, 0, s.cg, r0, r1, scratch, n);
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, mg, n, k,
+            1.0f, wg, k, scratch, n, 0.0f, yg + r0 * s.wo, hwo);
       }
     }
-    if (!fast && (bias || node->fuse_relu))
+    if (bias || node->fuse_relu)
       bias_relu (yb, bias, s.m, hwo, node->fuse_relu);
   }
 }

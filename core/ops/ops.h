@@ -126,6 +126,11 @@ typedef struct
   gboolean relu;
 } GnetSgemm;
 
+/* Rows and columns of C one micro-kernel call computes: split work in
+ * multiples of these. */
+#define GNET_SGEMM_MR 12
+#define GNET_SGEMM_NR 32
+
 /* TRUE when this CPU runs gnet__sgemm's kernels (AVX-512); otherwise the
  * caller uses cblas_sgemm. */
 gboolean gnet__sgemm_available (void);
@@ -155,6 +160,11 @@ gnet__out_items (const GnetView * out, gint64 * n, gint64 * item,
   *item = numel / out->dims[0];
   *stride = out->batch_stride > 0 ? out->batch_stride : *item;
 }
+
+/* How many threads the running session wants the forward pass to use.
+ * The session sets OpenBLAS's thread count to its own before each run, so
+ * that is read back here; the forward signature carries no session. */
+guint gnet__op_threads (void);
 
 /* A float tensor or a GNET_ERROR_UNSUPPORTED naming `what`. */
 gboolean gnet__check_float (const GnetView * v, const gchar * what,

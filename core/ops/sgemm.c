@@ -18,9 +18,10 @@
 #include <immintrin.h>
 #endif
 
-#define SGEMM_MR 12             /* rows of C per micro-kernel call */
-#define SGEMM_NR 32             /* columns: two AVX-512 vectors */
+#define SGEMM_MR GNET_SGEMM_MR  /* rows of C per micro-kernel call */
+#define SGEMM_NR GNET_SGEMM_NR  /* columns: two AVX-512 vectors */
 #define SGEMM_KC 256            /* K block: B panel of 32 KiB stays in L1 */
+#define SGEMM_NOPACK_LDB 1024
 #define SGEMM_C_BYTES (256 << 10)       /* C block kept in L2 */
 
 gboolean
@@ -161,7 +162,14 @@ column_panel (const GnetSgemm * g, Tile * t, gint64 p, gint64 j, gint64 cols,
   gint64 lanes = cols - 16 * (nv - 1);
 
   t->mask = (__mmask16) ((1u << lanes) - 1);
-  pack_panel (g->b + p * g->ldb + j, g->ldb, t->kc, nv, t->mask, panel);
+  if (g->ldb <= SGEMM_NOPACK_LDB) {
+    t->b = g->b + p * g->ldb + j;
+    t->ldb = g->ldb;
+  } else {
+    pack_panel (g->b + p * g->ldb + j, g->ldb, t->kc, nv, t->mask, panel);
+    t->b = panel;
+    t->ldb = SGEMM_NR;
+  }
   for (gint64 i = m0; i < m1; i += SGEMM_MR) {
     gint mr = (gint) MIN (SGEMM_MR, m1 - i);
 
@@ -180,8 +188,6 @@ gnet__sgemm (const GnetSgemm * g, gint64 m0, gint64 m1, gint64 n0, gint64 n1)
   Tile t;
 
   t.lda = g->k;
-  t.ldb = SGEMM_NR;
-  t.b = panel;
   t.ldc = g->ldc;
   t.relu = g->relu;
   /* Column blocks small enough that their part of C stays in L2 across
