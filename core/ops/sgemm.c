@@ -65,6 +65,10 @@ tile_kernel (const Tile * t, const gint mr, const gint nv)
   __m512 acc[SGEMM_MR][2];
   const gfloat *a = t->a, *b = t->b;
   const __m512 zero = _mm512_setzero_ps ();
+  const gint64 lda = t->lda, kc = t->kc;
+  /* Rows in groups of three from four base pointers: each broadcast
+   * addresses base + lda * {0, 4, 8} bytes, with no arithmetic of its own. */
+  const gfloat *ag[4] = { a, a + 3 * lda, a + 6 * lda, a + 9 * lda };
 
 #pragma GCC unroll 12
   for (gint i = 0; i < mr; i++) {
@@ -80,7 +84,7 @@ tile_kernel (const Tile * t, const gint mr, const gint nv)
       acc[i][0] = _mm512_maskz_loadu_ps (t->mask, t->c + i * t->ldc);
     }
   }
-  for (gint64 k = 0; k < t->kc; k++) {
+  for (gint64 k = 0; k < kc; k++) {
     __m512 b0, b1 = zero;
 
     if (nv == 2) {
@@ -91,13 +95,15 @@ tile_kernel (const Tile * t, const gint mr, const gint nv)
     }
 #pragma GCC unroll 12
     for (gint i = 0; i < mr; i++) {
-      __m512 ai = _mm512_set1_ps (a[i * t->lda + k]);
+      __m512 ai = _mm512_set1_ps (ag[i / 3][(i % 3) * lda]);
 
       acc[i][0] = _mm512_fmadd_ps (ai, b0, acc[i][0]);
       if (nv == 2)
         acc[i][1] = _mm512_fmadd_ps (ai, b1, acc[i][1]);
     }
     b += t->ldb;
+    for (gint g = 0; g < 4; g++)
+      ag[g]++;
   }
 #pragma GCC unroll 12
   for (gint i = 0; i < mr; i++) {
@@ -160,6 +166,9 @@ column_panel (const GnetSgemm * g, Tile * t, gint64 p, gint64 j, gint64 cols,
 {
   gint nv = cols > 16 ? 2 : 1;
   gint64 lanes = cols - 16 * (nv - 1);
+  /* Rows in blocks of equal size (64 as 4 x 11 + 2 x 10, not 5 x 12 + 4):
+   * a block of a few rows runs at a fraction of the speed of a full one. */
+  gint64 blocks = (m1 - m0 + SGEMM_MR - 1) / SGEMM_MR;
 
   t->mask = (__mmask16) ((1u << lanes) - 1);
   if (g->ldb <= SGEMM_NOPACK_LDB) {
@@ -170,13 +179,14 @@ column_panel (const GnetSgemm * g, Tile * t, gint64 p, gint64 j, gint64 cols,
     t->b = panel;
     t->ldb = SGEMM_NR;
   }
-  for (gint64 i = m0; i < m1; i += SGEMM_MR) {
-    gint mr = (gint) MIN (SGEMM_MR, m1 - i);
+  for (gint64 bi = 0, i = m0; bi < blocks; bi++) {
+    gint mr = (gint) ((m1 - m0) * (bi + 1) / blocks - (i - m0));
 
     t->a = g->a + i * g->k + p;
     t->c = g->c + i * g->ldc + j;
     t->bias = g->bias ? g->bias + i : NULL;
     tile_funcs[mr][nv - 1] (t);
+    i += mr;
   }
 }
 
