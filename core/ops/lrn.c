@@ -117,36 +117,62 @@ scale_plane (const gfloat * restrict x, gfloat * restrict y,
   }
 }
 
+typedef struct
+{
+  const LrnParams *p;
+  const gfloat *x;              /* one image */
+  gfloat *y;
+  gfloat *sum;                  /* [plane] */
+  gint64 c, plane;
+} LrnJob;
+
+/* Positions [q0, q1) of every plane of one image: the channel window slides
+ * over them with its own stretch of the running sum, so parts split the
+ * plane and need no scratch of their own. */
+static void
+lrn_part (gpointer data, guint i, guint n_parts)
+{
+  const LrnJob *j = data;
+  const LrnParams *p = j->p;
+  const gint64 c = j->c, plane = j->plane, units = (plane + 15) / 16;
+  const gint64 q0 = MIN (plane, units * i / n_parts * 16);
+  const gint64 q1 = MIN (plane, units * (i + 1) / n_parts * 16), n = q1 - q0;
+  /* Channels c - lo .. c + hi inclusive (ONNX: floor / ceil of (size-1)/2). */
+  const gint64 lo = (p->size - 1) / 2, hi = p->size - 1 - lo;
+  const gfloat scale = p->alpha / (gfloat) p->size;
+  const gfloat *x = j->x + q0;
+  gfloat *sum = j->sum + q0;
+
+  if (n <= 0)
+    return;
+  memset (sum, 0, (gsize) n * sizeof (gfloat));
+  for (gint64 k = 0; k <= hi && k < c; k++)
+    slide (sum, x + k * plane, NULL, n);
+
+  for (gint64 k = 0; k < c; k++) {
+    scale_plane (x + k * plane, j->y + q0 + k * plane, sum, n, p->bias, scale,
+        p->beta);
+    slide (sum, k + hi + 1 < c ? x + (k + hi + 1) * plane : NULL,
+        k - lo >= 0 ? x + (k - lo) * plane : NULL, n);
+  }
+}
+
 static void
 lrn_forward (const GnetNode * node, const GnetView * in, GnetView * out,
     gpointer scratch)
 {
-  const LrnParams *p = node->params;
   const gint64 n = in[0].dims[0], c = in[0].dims[1];
-  const gint64 plane = gnet__view_numel (&in[0]) / MAX (n * c, 1);
-  /* Channels c - lo .. c + hi inclusive (ONNX: floor / ceil of (size-1)/2). */
-  const gint64 lo = (p->size - 1) / 2, hi = p->size - 1 - lo;
-  const gfloat scale = p->alpha / (gfloat) p->size;
-  gfloat *sum = scratch;
+  LrnJob j = {
+    .p = node->params,.sum = scratch,.c = c,
+    .plane = gnet__view_numel (&in[0]) / MAX (n * c, 1),
+  };
   gint64 nb, item, bstride;
 
   gnet__out_items (&out[0], &nb, &item, &bstride);
   for (gint64 b = 0; b < n; b++) {
-    const gfloat *x = (const gfloat *) in[0].data + b * c * plane;
-    gfloat *y = (gfloat *) out[0].data + b * bstride;
-
-    memset (sum, 0, (gsize) plane * sizeof (gfloat));
-    for (gint64 k = 0; k <= hi && k < c; k++)
-      slide (sum, x + k * plane, NULL, plane);
-
-    for (gint64 k = 0; k < c; k++) {
-      const gfloat *xk = x + k * plane;
-      gfloat *yk = y + k * plane;
-
-      scale_plane (xk, yk, sum, plane, p->bias, scale, p->beta);
-      slide (sum, k + hi + 1 < c ? x + (k + hi + 1) * plane : NULL,
-          k - lo >= 0 ? x + (k - lo) * plane : NULL, plane);
-    }
+    j.x = (const gfloat *) in[0].data + b * c * j.plane;
+    j.y = (gfloat *) out[0].data + b * bstride;
+    gnet__parallel_run (gnet__op_threads (), lrn_part, &j);
   }
 }
 

@@ -10,19 +10,24 @@
 #include <math.h>
 #include <string.h>
 
-/* Scratch layout: tap tables, reciprocal divisors, then the row buffer. */
+/* Planes are pooled in up to this many parts in parallel, each with a row
+ * buffer of its own. */
+#define POOL_MAX_PARTS 4
+
+/* Scratch layout: tap tables, reciprocal divisors, then the row buffers. */
 typedef struct
 {
   gint64 *th, *tw;              /* [2 * ho], [2 * wo]: taps [k0, k1) */
   gfloat *ih, *iw;              /* [ho], [wo]: 1 / count (average) */
-  gfloat *rows;                 /* [h * wo]: rows reduced over columns */
+  gfloat *rows;                 /* [parts][h * wo]: rows reduced over columns */
 } PoolScratch;
 
 gsize
 gnet__pool_scratch_bytes (const GnetPoolShape * s)
 {
   return (gsize) (2 * (s->ho + s->wo)) * sizeof (gint64)
-      + (gsize) (s->ho + s->wo + s->h * s->wo) * sizeof (gfloat);
+      + (gsize) (s->ho + s->wo + POOL_MAX_PARTS * s->h * s->wo)
+      * sizeof (gfloat);
 }
 
 static void
@@ -154,34 +159,63 @@ combine_rows (const gfloat * rows, gint64 first, gint64 step, gint64 n,
   }
 }
 
-/* Both passes over every plane; inlined once per reduction. */
-static inline void
-pool_planes (const GnetWindow * w, const GnetPoolShape * s,
-    const PoolScratch * ps, gint64 a, gint64 b, const gfloat * x,
-    gfloat * y, gint64 bstride, gboolean max)
+/* What each part of a pooling pass needs. */
+typedef struct
 {
+  const GnetWindow *w;
+  const GnetPoolShape *s;
+  PoolScratch ps;
+  gint64 a, b;                  /* unclipped output columns */
+  const gfloat *x;
+  gfloat *y;
+  gint64 bstride;
+  gboolean max;
+} PoolJob;
+
+/* Both passes over planes [p0, p1) (image * C + channel); inlined once per
+ * reduction. */
+static inline void
+pool_planes (const PoolJob * j, gint64 p0, gint64 p1, gfloat * rows,
+    gboolean max)
+{
+  const GnetWindow *w = j->w;
+  const GnetPoolShape *s = j->s;
+  const PoolScratch *ps = &j->ps;
   const gint64 sh = w->strides[0], dh = w->dilations[0];
 
-  for (gint64 n = 0; n < s->n; n++) {
-    for (gint64 c = 0; c < s->c; c++) {
-      const gfloat *xp = x + (n * s->c + c) * s->h * s->w;
-      gfloat *yp = y + n * bstride + c * s->ho * s->wo;
+  for (gint64 pl = p0; pl < p1; pl++) {
+    gint64 n = pl / s->c, c = pl % s->c;
+    const gfloat *xp = j->x + pl * s->h * s->w;
+    gfloat *yp = j->y + n * j->bstride + c * s->ho * s->wo;
 
-      for (gint64 ih = 0; ih < s->h; ih++)
-        reduce_row (xp + ih * s->w, ps->rows + ih * s->wo, w, s, ps->tw, a,
-            b, max);
-      for (gint64 oh = 0; oh < s->ho; oh++) {
-        gint64 k0 = ps->th[2 * oh], k1 = ps->th[2 * oh + 1];
-        gfloat *yr = yp + oh * s->wo;
+    for (gint64 ih = 0; ih < s->h; ih++)
+      reduce_row (xp + ih * s->w, rows + ih * s->wo, w, s, ps->tw, j->a,
+          j->b, max);
+    for (gint64 oh = 0; oh < s->ho; oh++) {
+      gint64 k0 = ps->th[2 * oh], k1 = ps->th[2 * oh + 1];
+      gfloat *yr = yp + oh * s->wo;
 
-        combine_rows (ps->rows, oh * sh - s->pads[0] + k0 * dh, dh, k1 - k0,
-            yr, s->wo, max);
-        if (!max)
-          for (gint64 i = 0; i < s->wo; i++)
-            yr[i] *= ps->ih[oh] * ps->iw[i];
-      }
+      combine_rows (rows, oh * sh - s->pads[0] + k0 * dh, dh, k1 - k0, yr,
+          s->wo, max);
+      if (!max)
+        for (gint64 i = 0; i < s->wo; i++)
+          yr[i] *= ps->ih[oh] * ps->iw[i];
     }
   }
+}
+
+static void
+pool_part (gpointer data, guint i, guint n)
+{
+  const PoolJob *j = data;
+  gint64 planes = j->s->n * j->s->c;
+  gint64 p0 = planes * i / n, p1 = planes * (i + 1) / n;
+  gfloat *rows = j->ps.rows + i * j->s->h * j->s->wo;
+
+  if (j->max)
+    pool_planes (j, p0, p1, rows, TRUE);
+  else
+    pool_planes (j, p0, p1, rows, FALSE);
 }
 
 void
@@ -189,18 +223,16 @@ gnet__pool_forward (const GnetWindow * w, const GnetPoolShape * s,
     gboolean max, gboolean include_pad, const gfloat * x, GnetView * out,
     gpointer scratch)
 {
-  gint64 nb, item, bstride, a, b;
-  PoolScratch ps;
+  gint64 nb, item;
+  PoolJob j = {.w = w,.s = s,.x = x,.y = out->data,.max = max };
 
-  gnet__out_items (out, &nb, &item, &bstride);
-  split_scratch (s, scratch, &ps);
+  gnet__out_items (out, &nb, &item, &j.bstride);
+  split_scratch (s, scratch, &j.ps);
   axis_table (s->ho, w->strides[0], w->dilations[0], s->pads[0], s->pads[2],
-      s->h, w->kernel[0], include_pad, ps.th, ps.ih);
+      s->h, w->kernel[0], include_pad, j.ps.th, j.ps.ih);
   axis_table (s->wo, w->strides[1], w->dilations[1], s->pads[1], s->pads[3],
-      s->w, w->kernel[1], include_pad, ps.tw, ps.iw);
-  full_range (ps.tw, s->wo, w->kernel[1], &a, &b);
-  if (max)
-    pool_planes (w, s, &ps, a, b, x, out->data, bstride, TRUE);
-  else
-    pool_planes (w, s, &ps, a, b, x, out->data, bstride, FALSE);
+      s->w, w->kernel[1], include_pad, j.ps.tw, j.ps.iw);
+  full_range (j.ps.tw, s->wo, w->kernel[1], &j.a, &j.b);
+  gnet__parallel_run (MIN (gnet__op_threads (), POOL_MAX_PARTS), pool_part,
+      &j);
 }
