@@ -48,8 +48,7 @@ gnet__cam_clear (GnetCam * cam)
  * window, which is exact for padded networks (cells * step == window) and
  * close to the receptive fields' centres for unpadded ones. */
 static inline void
-cell_coord (gint p, gint n_cells, gint win, gfloat step, gint * i0,
-    gfloat * f)
+cell_coord (gint p, gint n_cells, gint win, gfloat step, gint * i0, gfloat * f)
 {
   gfloat off = (win - n_cells * step) * 0.5f;
   gfloat u = (p + 0.5f - off) / step - 0.5f;

@@ -180,8 +180,7 @@ check_params (const GnetDetectorParams * p, GError ** error)
   else if (p->max_detections < 1)
     bad = "max detections must be at least 1";
   if (bad) {
-    g_set_error (error, GNET_ERROR, GNET_ERROR_SETTINGS, "detector: %s",
-        bad);
+    g_set_error (error, GNET_ERROR, GNET_ERROR_SETTINGS, "detector: %s", bad);
     return FALSE;
   }
   for (guint i = 0; i < p->n_windows; i++)
@@ -579,8 +578,7 @@ probe_classifier (GnetDetector * d, GError ** error)
 }
 
 static gboolean
-setup_labels (GnetDetector * d, const GnetDetectorParams * p,
-    GError ** error)
+setup_labels (GnetDetector * d, const GnetDetectorParams * p, GError ** error)
 {
   const gchar *text = gnet_model_get_metadata (d->model, GNET_META_LABELS);
   const gchar *what = p->labels_file;
@@ -606,8 +604,7 @@ setup_labels (GnetDetector * d, const GnetDetectorParams * p,
   n = g_strv_length (labels);
   if (n != d->n_classes) {
     g_set_error (error, GNET_ERROR, GNET_ERROR_SETTINGS,
-        "%s: %u labels, but the model has %u classes", what, n,
-        d->n_classes);
+        "%s: %u labels, but the model has %u classes", what, n, d->n_classes);
     g_strfreev (labels);
     return FALSE;
   }
@@ -635,8 +632,7 @@ setup_background (GnetDetector * d, GError ** error)
 }
 
 static gboolean
-setup_windows (GnetDetector * d, const GnetDetectorParams * p,
-    GError ** error)
+setup_windows (GnetDetector * d, const GnetDetectorParams * p, GError ** error)
 {
   const gchar *v = gnet_model_get_metadata (d->model, GNET_META_WINDOWS);
   gint windows[GNET_MAX_WINDOWS];
@@ -921,10 +917,8 @@ setup_level (GnetDetector * d, Level * l, gint width, gint height,
   l->active = FALSE;
   if (width < l->window || height < l->window)
     return TRUE;
-  l->lw = MAX (d->in_w, (gint) lround ((gdouble) width * d->in_w
-          / l->window));
-  l->lh = MAX (d->in_h, (gint) lround ((gdouble) height * d->in_h
-          / l->window));
+  l->lw = MAX (d->in_w, (gint) lround ((gdouble) width * d->in_w / l->window));
+  l->lh = MAX (d->in_h, (gint) lround ((gdouble) height * d->in_h / l->window));
   if ((gdouble) l->lw * l->lh > MAX_LEVEL_PIXELS) {
     g_set_error (error, GNET_ERROR, GNET_ERROR_SETTINGS,
         "a %dx%d frame makes a %dx%d pyramid level (model input %dx%d), "
@@ -1033,7 +1027,7 @@ apply_head (GnetDetector * d, gint n)
   for (gint i = 0; i < k; i++)
     for (gint j = 0; j < n; j++)
       d->scores[(gsize) i * n + j] += d->head_b[i];
-  d->last_macs += (guint64) k * d->channels * n;
+  d->last_macs += (guint64) d->channels * k * n;
 }
 
 static void
@@ -1171,8 +1165,7 @@ run_dense (GnetDetector * d, Level * l, GError ** error)
         (const gfloat *) f->data + iy * my * wf + ix * mx, hf * wf, wf
       };
 
-      consider (d, l, n, iy * l->nx + ix, ix * d->step_x, iy * d->step_y,
-          &w);
+      consider (d, l, n, iy * l->nx + ix, ix * d->step_x, iy * d->step_y, &w);
     }
   return TRUE;
 }

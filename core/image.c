@@ -18,8 +18,7 @@
 /* ------------------------------------------------------------------------ */
 
 void
-gnet__resample_axis_init (GnetResampleAxis * axis, gint in_size,
-    gint out_size)
+gnet__resample_axis_init (GnetResampleAxis * axis, gint in_size, gint out_size)
 {
   gdouble scale = (gdouble) in_size / out_size;
   /* The triangle's half-width in input pixels: 1 when upscaling (bilinear),
@@ -197,8 +196,7 @@ decode_yuv_row (const guint8 * py, const guint8 * pu, const guint8 * pv,
 }
 
 static void
-decode_row (const GnetImage * image, gint y, gfloat * r, gfloat * g,
-    gfloat * b)
+decode_row (const GnetImage * image, gint y, gfloat * r, gfloat * g, gfloat * b)
 {
   const guint8 *py = image->planes[0] + (gsize) y * image->strides[0];
   const guint8 *pc = image->planes[1] + (gsize) (y / 2) * image->strides[1];
@@ -225,7 +223,7 @@ gsize
 gnet__image_resample_scratch (gint in_width, gint in_height, gint out_width)
 {
   /* three decoded rows + three channels of horizontally resampled rows */
-  return 3 * (gsize) in_width + 3 * (gsize) in_height * out_width;
+  return 3 * ((gsize) in_width + (gsize) in_height * out_width);
 }
 
 static void

@@ -39,7 +39,7 @@ gnet__labels_parse (const gchar * text, const gchar * what, GError ** error)
 
   labels = g_ptr_array_new ();
   for (guint i = 0; i < n_lines; i++) {
-    gchar *line = g_strstrip (lines[i]);     /* also drops "\r" */
+    gchar *line = g_strstrip (lines[i]);        /* also drops "\r" */
 
     if (is_synset_line (line))
       line = g_strchug (line + 10);

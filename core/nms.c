@@ -83,8 +83,7 @@ sort_boxes (GnetBox * boxes, guint n)
 }
 
 guint
-gnet_nms (GnetBox * boxes, guint n_boxes, gfloat iou_threshold,
-    guint max_keep)
+gnet_nms (GnetBox * boxes, guint n_boxes, gfloat iou_threshold, guint max_keep)
 {
   guint n_kept = 0;
 

@@ -172,7 +172,7 @@ convert (const Frame * f, GnetPixelFormat format)
     gint stride = w * o[0] + 7;
 
     c.data[0] = g_malloc ((gsize) stride * h);
-    memset (c.data[0], 0xa5, (gsize) stride * h);      /* alpha/padding junk */
+    memset (c.data[0], 0xa5, (gsize) stride * h);       /* alpha/padding junk */
     for (gint y = 0; y < h; y++)
       for (gint x = 0; x < w; x++) {
         const guint8 *s = f->rgb + ((gsize) y * w + x) * 3;
@@ -528,7 +528,7 @@ test_image_formats (void)
         err += fabs (out[i] - ref[i]);
         max_err = MAX (max_err, fabs (out[i] - ref[i]));
       }
-      err /= 3 * (gsize) ow * oh;
+      err /= 3.0 * ow * oh;
       if (yuv) {
         /* 4:2:0 chroma blurs colour edges; flat areas are within rounding */
         g_assert_cmpfloat (err, <, 12.0);
@@ -562,8 +562,7 @@ test_image_resample (void)
   out = resample (&im, 25, 15, FALSE);
   for (gint y = 1; y < 14; y++)
     for (gint x = 1; x < 24; x++) {
-      g_assert_cmpfloat_with_epsilon (out[y * 25 + x], 4 * (2 * x + 0.5),
-          1e-3);
+      g_assert_cmpfloat_with_epsilon (out[y * 25 + x], 4 * (2 * x + 0.5), 1e-3);
       g_assert_cmpfloat_with_epsilon (out[375 + y * 25 + x], 100, 1e-3);
       g_assert_cmpfloat_with_epsilon (out[750 + y * 25 + x], 7 * (2 * y
               + 0.5), 1e-3);
@@ -617,11 +616,11 @@ test_image_errors (void)
   im.format = GNET_PIXEL_FORMAT_I420;
   im.planes[1] = pixels;
   im.strides[1] = 2;
-  g_assert_false (gnet__image_check (&im, &error));   /* no V plane */
+  g_assert_false (gnet__image_check (&im, &error));     /* no V plane */
   g_assert_error (error, GNET_ERROR, GNET_ERROR_INPUT);
   g_clear_error (&error);
   im.format = GNET_PIXEL_FORMAT_NV12;
-  g_assert_false (gnet__image_check (&im, &error));   /* UV stride 2 < 4 */
+  g_assert_false (gnet__image_check (&im, &error));     /* UV stride 2 < 4 */
   g_assert_error (error, GNET_ERROR, GNET_ERROR_INPUT);
   g_clear_error (&error);
   im.strides[1] = 4;
@@ -1112,7 +1111,7 @@ test_googlenet (gconstpointer data)
             * cos (y * 0.04 + c);
 
         f.rgb[(y * 224 + x) * 3 + c] = v;
-        input[(c * 224 + y) * 224 + x] = v / 255.0f;   /* defaults: 0..1 */
+        input[(c * 224 + y) * 224 + x] = v / 255.0f;    /* defaults: 0..1 */
       }
   s = gnet_session_new (m, 1, &error);
   g_assert_no_error (error);
