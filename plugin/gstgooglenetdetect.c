@@ -1502,7 +1502,8 @@ gst_googlenet_detect_transform_frame_ip (GstVideoFilter * filter,
   n_visible = self->n_shown;
   if (self->use_worker && GST_CLOCK_TIME_IS_VALID (running_time)
       && GST_CLOCK_TIME_IS_VALID (self->shown_time)
-      && running_time > self->shown_time + max_age)
+      && running_time > self->shown_time
+      && running_time - self->shown_time > max_age)
     n_visible = 0;
 
   GST_LOG_OBJECT (self, "%u detections on frame %" GST_TIME_FORMAT, n_visible,

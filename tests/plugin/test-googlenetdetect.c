@@ -949,6 +949,59 @@ GST_START_TEST (test_property_defaults)
 
 GST_END_TEST;
 
+/* New caps mid-stream (size and format): overlay and, in async mode, the
+ * worker's frame copies follow; no stale boxes from the old size. */
+static void
+check_caps_change (const gchar * props)
+{
+  Run *run = run_new (red_model, GST_VIDEO_FORMAT_RGB, 160, 120, props);
+  Square sq = { 60, 40, 40 }, sq2 = { 30, 10, 40 }, none = { 0, 0, 0 };
+  GstBuffer *out;
+  GstCaps *caps;
+  guint i;
+
+  run_push (run, make_frame (GST_VIDEO_FORMAT_RGB, 160, 120, sq));
+  out = run_pull (run);
+  gst_buffer_unref (out);
+
+  gst_video_info_set_format (&run->info, GST_VIDEO_FORMAT_NV12, 97, 61);
+  run->info.fps_n = 30;
+  caps = gst_video_info_to_caps (&run->info);
+  g_object_set (run->src, "caps", caps, NULL);
+  gst_caps_unref (caps);
+
+  /* The first frame at the new size is grey: boxes from the old size must
+   * not appear on it. */
+  run_push (run, make_frame (GST_VIDEO_FORMAT_NV12, 97, 61, none));
+  out = run_pull (run);
+  fail_unless_equals_int (gst_buffer_get_size (out), run->info.size);
+  fail_unless_equals_int (n_rois (out), 0);
+  gst_buffer_unref (out);
+  /* Then the square is found where it is in the new frames (async: once
+   * the worker has caught up). */
+  for (i = 0; i < 100000; i++) {
+    run_push (run, make_frame (GST_VIDEO_FORMAT_NV12, 97, 61, sq2));
+    out = run_pull (run);
+    if (n_rois (out) > 0)
+      break;
+    gst_buffer_unref (out);
+  }
+  fail_unless (i < 100000);
+  check_red_square (out, 97, 61, sq2);
+  gst_buffer_unref (out);
+
+  run_finish (run);
+  run_free (run);
+}
+
+GST_START_TEST (test_caps_change)
+{
+  check_caps_change ("draw=true");
+  check_caps_change ("draw=true async=true max-age=18446744073709551615");
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------------ */
 /* Asynchronous / live                                                      */
 /* ------------------------------------------------------------------------ */
@@ -1098,6 +1151,7 @@ googlenetdetect_suite (void)
   tcase_add_test (tc, test_bad_models);
   tcase_add_test (tc, test_bad_properties);
   tcase_add_test (tc, test_async_detections_and_max_age);
+  tcase_add_test (tc, test_caps_change);
   tcase_add_test (tc, test_live_slow_model_keeps_time);
   tcase_add_test (tc, test_latency_query);
   return s;
