@@ -1,16 +1,20 @@
 /* parallel.c - one persistent pool of worker threads for the operators.
  *
  * A forward pass splits its work into n parts and calls
- * gnet__parallel_run(); the caller runs part 0 and worker i runs part i.
- * Workers are created the first time a run asks for them and then live as
- * long as the process, so running a frame creates no thread and allocates
- * nothing.  Between parts of a run (a few hundred microseconds apart) a
- * worker spins briefly before sleeping, because waking a sleeping thread
- * costs about as much as a small layer.
+ * gnet__parallel_run(); the caller and the workers claim parts one at a
+ * time until none is left.  Workers are created the first time a run asks
+ * for them and then live as long as the process, so running a frame creates
+ * no thread and allocates nothing.  Between parts of a run (a few hundred
+ * microseconds apart) a worker spins briefly before sleeping, because waking
+ * a sleeping thread costs about as much as a small layer.
+ *
+ * Parts are claimed, not assigned: on a busy machine a worker may not get a
+ * core for milliseconds, and the caller then runs that worker's part itself
+ * instead of waiting for it.  It only ever waits for parts already started.
  *
  * Sessions may run in several threads at once; only one of them uses the
  * pool at a time and the others run their parts in turn themselves, which
- * is what they would get from the two cores anyway.
+ * is what they would get from the cores anyway.
  */
 #include "gnet-private.h"
 
@@ -20,25 +24,21 @@
 
 typedef struct
 {
-  gint ticket;                  /* bumped by the caller to hand out a part */
-  GThread *thread;
-  guint8 pad[GNET_ALIGN - sizeof (gint) - sizeof (GThread *)];
-} Worker;
-
-typedef struct
-{
   GMutex busy;                  /* held by the session using the pool */
   GMutex lock;                  /* guards sleeping on wake / done */
   GCond wake;
   GCond done;
   gint sleepers;                /* workers waiting on wake */
   gint caller_sleeping;
-  gint pending;                 /* parts handed out and not finished */
-  guint n_workers;
+  /* The job: generation in the high half, next unclaimed part in the low
+   * half, so that a claim (compare-and-swap) fails for a stale job. */
+  gint64 state;
+  gint finished;                /* parts of the job completed */
   GnetParallelFunc func;
   gpointer data;
   guint n;
-  Worker workers[POOL_MAX_WORKERS + 1]; /* [0] unused: the caller */
+  guint n_workers;
+  GThread *workers[POOL_MAX_WORKERS];
 } Pool;
 
 static Pool pool;
@@ -51,15 +51,51 @@ cpu_relax (void)
 #endif
 }
 
-/* Spins while (*value == old) == equal, for at most POOL_SPIN_US; TRUE if
- * that stopped being so. */
+static inline gint64
+load_state (void)
+{
+  return __atomic_load_n (&pool.state, __ATOMIC_SEQ_CST);
+}
+
+/* Claims parts of the job whose state was `s` and runs them until none is
+ * left or a newer job replaced it. */
+static void
+claim_parts (gint64 s)
+{
+  for (;;) {
+    GnetParallelFunc func = __atomic_load_n (&pool.func, __ATOMIC_SEQ_CST);
+    gpointer data = __atomic_load_n (&pool.data, __ATOMIC_SEQ_CST);
+    guint n = __atomic_load_n (&pool.n, __ATOMIC_SEQ_CST);
+    guint next = (guint) (s & 0xffffffff);
+
+    if (next >= n)
+      return;
+    /* Success means the job did not change since `s` was read, so func,
+     * data and n (stored before the job's state) belong to it.  On failure
+     * s holds the current state: try again with what it says. */
+    if (!__atomic_compare_exchange_n (&pool.state, &s, s + 1, FALSE,
+            __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+      continue;
+    func (data, next, n);
+    if (g_atomic_int_add (&pool.finished, 1) + 1 == (gint) n
+        && g_atomic_int_get (&pool.caller_sleeping)) {
+      g_mutex_lock (&pool.lock);
+      g_cond_signal (&pool.done);
+      g_mutex_unlock (&pool.lock);
+    }
+    s++;
+  }
+}
+
+/* Spins until `pred (arg)` holds, for at most POOL_SPIN_US; TRUE if it
+ * does. */
 static gboolean
-spin_while (gint * value, gint old, gboolean equal)
+spin_until (gboolean (*pred) (gint64), gint64 arg)
 {
   gint64 until = 0;
 
   for (guint i = 1;; i++) {
-    if ((g_atomic_int_get (value) == old) != equal)
+    if (pred (arg))
       return TRUE;
     cpu_relax ();
     if (i % 256 == 0) {
@@ -73,51 +109,57 @@ spin_while (gint * value, gint old, gboolean equal)
   }
 }
 
+static gboolean
+new_job (gint64 gen)
+{
+  return (load_state () >> 32) != gen;
+}
+
+static gboolean
+job_done (gint64 n)
+{
+  return g_atomic_int_get (&pool.finished) == (gint) n;
+}
+
 static gpointer
 worker_main (gpointer user_data)
 {
-  guint index = GPOINTER_TO_UINT (user_data);
-  Worker *w = &pool.workers[index];
-  gint seen = 0;
+  gint64 seen = 0;
 
+  (void) user_data;
   for (;;) {
-    if (!spin_while (&w->ticket, seen, TRUE)) {
+    gint64 s;
+
+    if (!spin_until (new_job, seen)) {
       g_mutex_lock (&pool.lock);
       g_atomic_int_inc (&pool.sleepers);
-      while (g_atomic_int_get (&w->ticket) == seen)
+      while (!new_job (seen))
         g_cond_wait (&pool.wake, &pool.lock);
       g_atomic_int_add (&pool.sleepers, -1);
       g_mutex_unlock (&pool.lock);
     }
-    seen = g_atomic_int_get (&w->ticket);
-    pool.func (pool.data, index, pool.n);
-    if (g_atomic_int_dec_and_test (&pool.pending)
-        && g_atomic_int_get (&pool.caller_sleeping)) {
-      g_mutex_lock (&pool.lock);
-      g_cond_signal (&pool.done);
-      g_mutex_unlock (&pool.lock);
-    }
+    s = load_state ();
+    seen = s >> 32;
+    claim_parts (s);
   }
   return NULL;
 }
 
 /* Makes sure `n` workers exist; returns how many do (thread creation can
- * fail, and then fewer parts run in parallel). */
+ * fail, and then the caller runs more parts itself). */
 static guint
 ensure_workers (guint n)
 {
   n = MIN (n, POOL_MAX_WORKERS);
   while (pool.n_workers < n) {
-    guint index = pool.n_workers + 1;
     gchar name[16];
     GThread *t;
 
-    g_snprintf (name, sizeof name, "gnet-%u", index);
-    t = g_thread_try_new (name, worker_main, GUINT_TO_POINTER (index), NULL);
+    g_snprintf (name, sizeof name, "gnet-%u", pool.n_workers + 1);
+    t = g_thread_try_new (name, worker_main, NULL, NULL);
     if (t == NULL)
       break;
-    pool.workers[index].thread = t;
-    pool.n_workers = index;
+    pool.workers[pool.n_workers++] = t;
   }
   return pool.n_workers;
 }
@@ -125,38 +167,33 @@ ensure_workers (guint n)
 void
 gnet__parallel_run (guint n, GnetParallelFunc func, gpointer data)
 {
-  if (n > 1 && g_mutex_trylock (&pool.busy)) {
-    guint helpers = MIN (n - 1, ensure_workers (n - 1));
+  gint64 s;
 
-    if (helpers > 0) {
-      pool.func = func;
-      pool.data = data;
-      pool.n = n;
-      g_atomic_int_set (&pool.pending, helpers);
-      for (guint i = 1; i <= helpers; i++)
-        g_atomic_int_inc (&pool.workers[i].ticket);
-      if (g_atomic_int_get (&pool.sleepers) > 0) {
-        g_mutex_lock (&pool.lock);
-        g_cond_broadcast (&pool.wake);
-        g_mutex_unlock (&pool.lock);
-      }
-      func (data, 0, n);
-      /* Parts the workers could not take (too few threads) run here. */
-      for (guint i = helpers + 1; i < n; i++)
-        func (data, i, n);
-      if (!spin_while (&pool.pending, 0, FALSE)) {
-        g_mutex_lock (&pool.lock);
-        g_atomic_int_set (&pool.caller_sleeping, 1);
-        while (g_atomic_int_get (&pool.pending) > 0)
-          g_cond_wait (&pool.done, &pool.lock);
-        g_atomic_int_set (&pool.caller_sleeping, 0);
-        g_mutex_unlock (&pool.lock);
-      }
-      g_mutex_unlock (&pool.busy);
-      return;
-    }
-    g_mutex_unlock (&pool.busy);
+  if (n <= 1 || !g_mutex_trylock (&pool.busy)) {
+    for (guint i = 0; i < n; i++)
+      func (data, i, n);
+    return;
   }
-  for (guint i = 0; i < n; i++)
-    func (data, i, n);
+  ensure_workers (n - 1);
+  __atomic_store_n (&pool.func, func, __ATOMIC_SEQ_CST);
+  __atomic_store_n (&pool.data, data, __ATOMIC_SEQ_CST);
+  __atomic_store_n (&pool.n, n, __ATOMIC_SEQ_CST);
+  g_atomic_int_set (&pool.finished, 0);
+  s = ((load_state () >> 32) + 1) << 32;
+  __atomic_store_n (&pool.state, s, __ATOMIC_SEQ_CST);
+  if (g_atomic_int_get (&pool.sleepers) > 0) {
+    g_mutex_lock (&pool.lock);
+    g_cond_broadcast (&pool.wake);
+    g_mutex_unlock (&pool.lock);
+  }
+  claim_parts (s);
+  if (!spin_until (job_done, n)) {
+    g_mutex_lock (&pool.lock);
+    g_atomic_int_set (&pool.caller_sleeping, 1);
+    while (!job_done (n))
+      g_cond_wait (&pool.done, &pool.lock);
+    g_atomic_int_set (&pool.caller_sleeping, 0);
+    g_mutex_unlock (&pool.lock);
+  }
+  g_mutex_unlock (&pool.busy);
 }
