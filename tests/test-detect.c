@@ -1160,6 +1160,118 @@ test_googlenet (gconstpointer data)
   gnet_model_unref (m);
 }
 
+/* The Caffe-layout fixture (no metadata) with metadata_props added: an
+ * entry appended to a serialized ModelProto is field 14 (length-delimited)
+ * holding key (field 1) and value (field 2). */
+static void
+append_field (GByteArray * b, guint8 tag, const guint8 * data, gsize len)
+{
+  gsize n = len;
+  guint8 v;
+
+  g_byte_array_append (b, &tag, 1);
+  for (; n >= 0x80; n >>= 7) {
+    v = (n & 0x7f) | 0x80;
+    g_byte_array_append (b, &v, 1);
+  }
+  v = n;
+  g_byte_array_append (b, &v, 1);
+  g_byte_array_append (b, data, len);
+}
+
+static GnetModel *
+load_with_metadata (const gchar * const *pairs, GError ** error)
+{
+  gchar *path = fixture ("detector/detector-caffe.onnx");
+  gchar *contents;
+  gsize size;
+  GByteArray *bytes;
+  GnetModel *m;
+
+  g_assert_true (g_file_get_contents (path, &contents, &size, NULL));
+  bytes = g_byte_array_new_take ((guint8 *) contents, size);
+  for (guint i = 0; pairs[i]; i += 2) {
+    GByteArray *entry = g_byte_array_new ();
+
+    append_field (entry, 0x0a, (const guint8 *) pairs[i], strlen (pairs[i]));
+    append_field (entry, 0x12, (const guint8 *) pairs[i + 1],
+        strlen (pairs[i + 1]));
+    append_field (bytes, 0x72, entry->data, entry->len);
+    g_byte_array_unref (entry);
+  }
+  m = gnet_model_load_bytes (bytes->data, bytes->len, "meta.onnx", error);
+  g_byte_array_unref (bytes);
+  g_free (path);
+  return m;
+}
+
+static void
+test_metadata (void)
+{
+  const gchar *good[] = {
+    "labels", "bg\nred\nblue\n", "background_class", "0",
+    "input_range", "0,255", "mean", "127.5,127.5,127.5",
+    "std", "63.75,63.75,63.75", "color_order", "rgb", "input_size", "32",
+    "windows", "64, 48,32", NULL
+  };
+  const gchar *bad[][3] = {
+    /* key, value, expected in the message */
+    {"labels", "a\nb\n", "2 labels, but the model has 3 classes"},
+    {"mean", "1,2", "mean '1,2'"},
+    {"std", "1,x,1", "std"},
+    {"std", "1,0,1", "std"},
+    {"color_order", "GBR", "color_order 'GBR'"},
+    {"input_range", "0,0", "input_range"},
+    {"background_class", "3", "background_class '3'"},
+    {"background_class", "1x", "background_class"},
+    {"input_size", "32,x", "input_size"},
+    {"windows", "32,0", "windows '32,0'"},
+    {"windows", "", "windows"},
+  };
+  GError *error = NULL;
+  GnetModel *m = load_with_metadata (good, &error);
+  GnetDetectorParams p;
+  GnetDetector *d;
+  Frame f = scene ();
+  GnetImage im = frame_image (&f);
+  GArray *boxes;
+
+  g_assert_no_error (error);
+  gnet_detector_params_init (&p);
+  d = gnet_detector_new (m, &p, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (gnet_detector_get_label (d, 2), ==, "blue");
+  g_assert_cmpint (gnet_detector_get_background_class (d), ==, 0);
+  g_assert_cmpint (gnet_detector_get_min_window (d), ==, 32);
+  /* 0..255 with mean 127.5 and std 63.75 is the fixture's own 0.5/0.25 */
+  boxes = detect (d, &im);
+  g_assert_true (find_box (boxes, "red", &SQUARE_TRUTH, 0.5));
+  g_assert_true (find_box (boxes, "blue", &DISC_TRUTH, 0.5));
+  g_array_unref (boxes);
+  gnet_detector_free (d);
+  gnet_model_unref (m);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    const gchar *pairs[] = { bad[i][0], bad[i][1], "labels",
+      "bg\nred\nblue", NULL
+    };
+
+    /* the labels entry comes second: lookups take the first */
+    m = load_with_metadata (pairs, &error);
+    g_assert_no_error (error);
+    gnet_detector_params_init (&p);
+    d = gnet_detector_new (m, &p, &error);
+    g_assert_null (d);
+    g_assert_error (error, GNET_ERROR, GNET_ERROR_SETTINGS);
+    if (!strstr (error->message, bad[i][2]))
+      g_error ("'%s' not in '%s'", bad[i][2], error->message);
+    g_assert_nonnull (strstr (error->message, "meta.onnx"));
+    g_clear_error (&error);
+    gnet_model_unref (m);
+  }
+  g_free (f.rgb);
+}
+
 static void
 expect_settings_error (GnetModel * m, const GnetDetectorParams * p,
     GnetError code, const gchar * needle)
@@ -1304,6 +1416,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/detect/googlenet/torchvision-bn",
       "tv-googlenet-bn.onnx", test_googlenet);
   g_test_add_func ("/detect/settings-errors", test_settings_errors);
+  g_test_add_func ("/detect/metadata", test_metadata);
   g_test_add_func ("/detect/process-errors", test_process_errors);
   labels_path = write_temp ("background\nsquare\ndisc\n");
   ret = g_test_run ();
