@@ -441,9 +441,9 @@ find_head (GnetDetector * d, gint64 kernel[2], const gchar ** why)
       || !gnet__attr_float (gemm, "beta", 1.0f, &beta, NULL)
       || !gnet__attr_int (gemm, "transA", 0, &ta, NULL)
       || !gnet__attr_int (gemm, "transB", 0, &tb, NULL)
-      || ta != 0 || b == NULL || b->ndim != 2
+      || ta != 0 || gemm->fuse_relu || b == NULL || b->ndim != 2
       || (gemm->n_inputs > 2 && gemm->inputs[2] >= 0 && c == NULL)) {
-    *why = "the final Gemm does not have constant weights";
+    *why = "the final Gemm is not a plain product with constant weights";
     return FALSE;
   }
   k = tb ? b->dims[0] : b->dims[1];
