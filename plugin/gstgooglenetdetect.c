@@ -794,10 +794,19 @@ gst_googlenet_detect_apply_settings (GstGooglenetDetect * self)
 /* Start / stop                                                             */
 /* ------------------------------------------------------------------------ */
 
+/* What went wrong loading the model (detector FALSE) or making a detector
+ * of it (TRUE), in words a user can act on; the GError goes to the debug
+ * text. */
 static void
 post_model_error (GstGooglenetDetect * self, const gchar * path,
-    const GError * err)
+    gboolean detector, const GError * err)
 {
+  if (detector && err->code == GNET_ERROR_IO) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("Could not read labels file \"%s\".",
+            GST_STR_NULL (self->active_labels_file)), ("%s", err->message));
+    return;
+  }
   switch (err->code) {
     case GNET_ERROR_IO:
       GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
@@ -862,7 +871,7 @@ gst_googlenet_detect_start (GstBaseTransform * trans)
     goto model_failed;
   self->detector = gnet_detector_new (self->model, &params, &err);
   if (self->detector == NULL)
-    goto model_failed;
+    goto detector_failed;
   self->min_window = gnet_detector_get_min_window (self->detector);
 
   if (results_path) {
@@ -893,7 +902,13 @@ no_model:
   }
 model_failed:
   {
-    post_model_error (self, model_path, err);
+    post_model_error (self, model_path, FALSE, err);
+    g_clear_error (&err);
+    goto failed;
+  }
+detector_failed:
+  {
+    post_model_error (self, model_path, TRUE, err);
     g_clear_error (&err);
     goto failed;
   }

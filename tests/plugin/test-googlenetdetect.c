@@ -900,6 +900,9 @@ GST_START_TEST (test_bad_properties)
       GST_RESOURCE_ERROR_SETTINGS, "windows");
   check_start_fails (red_model, "classes=\"nosuchlabel\"",
       GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "red.onnx");
+  check_start_fails (red_model, "labels-file=/nonexistent/labels.txt",
+      GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
+      "labels file \"/nonexistent/labels.txt\"");
   check_start_fails (red_model, "results-file=/nonexistent/dir/out.jsonl",
       GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE, "/nonexistent/dir");
 }
