@@ -136,7 +136,7 @@ def plot(history, path):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--epochs", type=int, default=6)
+    p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--n-train", type=int, default=152000)
     p.add_argument("--n-val", type=int, default=10000)
     p.add_argument("--width", type=float, default=0.125)
