@@ -44,14 +44,16 @@ typedef struct
 
 /* Floats of scratch gnet__image_resample() needs. */
 gsize gnet__image_resample_scratch (gint in_width, gint in_height,
-    gint out_width);
+    gint out_width, guint n_parts);
 
 /* Converts and resamples the whole image into `out`, planar 3 x out_height
  * x out_width floats (ax: width axis, ay: height axis, both from the
- * image's size to the output's).  I420/NV12 are BT.601 limited range. */
+ * image's size to the output's), in n_parts parts on the worker pool.
+ * I420/NV12 are BT.601 limited range. */
 void gnet__image_resample (const GnetImage * image,
     const GnetResampleAxis * ax, const GnetResampleAxis * ay,
-    const GnetNormalize * norm, gfloat * scratch, gfloat * out);
+    const GnetNormalize * norm, gfloat * scratch, guint n_parts,
+    gfloat * out);
 
 /* ------------------------------------------------------------------------ */
 /* cam.c: class activation maps                                             */

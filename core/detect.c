@@ -97,6 +97,7 @@ struct _GnetDetector
   gfloat iou_threshold;
   guint max_detections;
   gint n_threads;
+  guint n_parts;                /* pre-processing: one per thread */
 
   gint in_h, in_w;              /* model input */
   guint n_classes;
@@ -703,6 +704,8 @@ gnet_detector_new (GnetModel * model, const GnetDetectorParams * params,
   d->iou_threshold = params->iou_threshold;
   d->max_detections = params->max_detections;
   d->n_threads = params->n_threads;
+  d->n_parts = params->n_threads > 0 ? (guint) params->n_threads
+      : g_get_num_processors ();
 
   if (!setup_input (d, error) || !setup_normalize (d, params, error))
     goto failed;
@@ -986,7 +989,7 @@ setup_frame (GnetDetector * d, gint width, gint height, GError ** error)
       continue;
     n = (gsize) l->nx * l->ny;
     scratch = MAX (scratch, gnet__image_resample_scratch (width, height,
-            l->lw));
+            l->lw, d->n_parts));
     pixels = MAX (pixels, 3 * (gsize) l->lw * l->lh);
     positions = MAX (positions, d->mode == GNET_DETECT_MODE_DENSE ? n
         : (gsize) l->batch);
@@ -1278,7 +1281,7 @@ gnet_detector_process (GnetDetector * d, const GnetImage * image,
     if (!l->active)
       continue;
     gnet__image_resample (image, &l->ax, &l->ay, &d->norm, d->scratch,
-        d->pixels);
+        d->n_parts, d->pixels);
     ok = d->mode == GNET_DETECT_MODE_DENSE ? run_dense (d, l, error)
         : run_crops (d, l, error);
     if (!ok)

@@ -220,10 +220,13 @@ decode_row (const GnetImage * image, gint y, gfloat * r, gfloat * g, gfloat * b)
 /* ------------------------------------------------------------------------ */
 
 gsize
-gnet__image_resample_scratch (gint in_width, gint in_height, gint out_width)
+gnet__image_resample_scratch (gint in_width, gint in_height, gint out_width,
+    guint n_parts)
 {
-  /* three decoded rows + three channels of horizontally resampled rows */
-  return 3 * ((gsize) in_width + (gsize) in_height * out_width);
+  /* three decoded rows per part + three channels of horizontally
+   * resampled rows */
+  return 3 * ((gsize) MAX (1, n_parts) * in_width
+      + (gsize) in_height * out_width);
 }
 
 static void
@@ -240,34 +243,60 @@ resample_row (const gfloat * src, const GnetResampleAxis * ax, gfloat * dst)
   }
 }
 
-void
-gnet__image_resample (const GnetImage * image, const GnetResampleAxis * ax,
-    const GnetResampleAxis * ay, const GnetNormalize * norm,
-    gfloat * scratch, gfloat * out)
+typedef struct
 {
-  gint in_w = image->width, in_h = image->height;
-  gint out_w = ax->out_size, out_h = ay->out_size;
-  gfloat *rows = scratch;
-  gfloat *horiz = scratch + 3 * (gsize) in_w;
+  const GnetImage *image;
+  const GnetResampleAxis *ax, *ay;
+  const GnetNormalize *norm;
+  gfloat *rows;                 /* n_parts x 3 x in_width */
+  gfloat *horiz;                /* 3 x in_height x out_width */
+  gfloat *out;
+} ResampleJob;
+
+static inline gint
+part_start (gint total, guint index, guint n)
+{
+  return (gint) (total * (gint64) index / n);
+}
+
+/* Input rows of part `index`: decode and resample horizontally. */
+static void
+horizontal_part (gpointer data, guint index, guint n)
+{
+  const ResampleJob *job = data;
+  gint in_w = job->image->width, in_h = job->image->height;
+  gint out_w = job->ax->out_size;
   gsize plane = (gsize) in_h * out_w;
+  gfloat *rows = job->rows + (gsize) index * 3 * in_w;
+  gint y0 = part_start (in_h, index, n), y1 = part_start (in_h, index + 1, n);
 
-  g_return_if_fail (ax->in_size == in_w && ay->in_size == in_h);
-
-  for (gint y = 0; y < in_h; y++) {
-    decode_row (image, y, rows, rows + in_w, rows + 2 * in_w);
+  for (gint y = y0; y < y1; y++) {
+    decode_row (job->image, y, rows, rows + in_w, rows + 2 * in_w);
     for (gint c = 0; c < 3; c++)
-      resample_row (rows + c * (gsize) in_w, ax,
-          horiz + c * plane + (gsize) y * out_w);
+      resample_row (rows + c * (gsize) in_w, job->ax,
+          job->horiz + c * plane + (gsize) y * out_w);
   }
+}
+
+/* Output rows of part `index`: resample vertically and normalise. */
+static void
+vertical_part (gpointer data, guint index, guint n)
+{
+  const ResampleJob *job = data;
+  const GnetResampleAxis *ay = job->ay;
+  gint out_w = job->ax->out_size, out_h = ay->out_size;
+  gsize plane = (gsize) job->image->height * out_w;
+  gint y0 = part_start (out_h, index, n);
+  gint y1 = part_start (out_h, index + 1, n);
 
   for (gint c = 0; c < 3; c++) {
     /* network channel c is RGB channel src_c */
-    gint src_c = norm->bgr ? 2 - c : c;
-    const gfloat *h = horiz + src_c * plane;
-    gfloat *o = out + (gsize) c * out_h * out_w;
-    gfloat scale = norm->scale[c], offset = norm->offset[c];
+    gint src_c = job->norm->bgr ? 2 - c : c;
+    const gfloat *h = job->horiz + src_c * plane;
+    gfloat *o = job->out + ((gsize) c * out_h + y0) * out_w;
+    gfloat scale = job->norm->scale[c], offset = job->norm->offset[c];
 
-    for (gint y = 0; y < out_h; y++, o += out_w) {
+    for (gint y = y0; y < y1; y++, o += out_w) {
       const gfloat *w = ay->weights + (gsize) y * ay->taps;
       const gfloat *s = h + (gsize) ay->first[y] * out_w;
 
@@ -285,4 +314,24 @@ gnet__image_resample (const GnetImage * image, const GnetResampleAxis * ax,
         o[x] = o[x] * scale + offset;
     }
   }
+}
+
+void
+gnet__image_resample (const GnetImage * image, const GnetResampleAxis * ax,
+    const GnetResampleAxis * ay, const GnetNormalize * norm,
+    gfloat * scratch, guint n_parts, gfloat * out)
+{
+  ResampleJob job = { image, ax, ay, norm, scratch,
+    scratch + 3 * (gsize) MAX (1, n_parts) * image->width, out
+  };
+
+  g_return_if_fail (ax->in_size == image->width
+      && ay->in_size == image->height);
+
+  /* Parts are rows, so every output value is computed the same way
+   * whatever the number of parts. */
+  n_parts = MAX (1, n_parts);
+  gnet__parallel_run (MIN (n_parts, (guint) image->height), horizontal_part,
+      &job);
+  gnet__parallel_run (MIN (n_parts, (guint) ay->out_size), vertical_part, &job);
 }
