@@ -87,6 +87,14 @@ gboolean gnet__cam_box (GnetCam * cam, const gfloat * weights,
     gsize row_stride, gfloat box[4]);
 
 /* ------------------------------------------------------------------------ */
+/* detect.c                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Plans made so far by all of the detector's sessions (tests use it to show
+ * that frames of one size are planned once). */
+guint gnet__detector_get_n_plans (const GnetDetector * detector);
+
+/* ------------------------------------------------------------------------ */
 /* labels.c                                                                 */
 /* ------------------------------------------------------------------------ */
 

@@ -909,6 +909,19 @@ gnet_detector_get_last_macs (const GnetDetector * d)
   return d->last_macs;
 }
 
+guint
+gnet__detector_get_n_plans (const GnetDetector * d)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < d->n_levels; i++) {
+    n += gnet_session_get_n_plans (d->levels[i].session);
+    if (d->levels[i].rest)
+      n += gnet_session_get_n_plans (d->levels[i].rest);
+  }
+  return n;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Frame set-up: everything that depends on the frame size                  */
 /* ------------------------------------------------------------------------ */

@@ -812,6 +812,39 @@ test_strategies_agree (void)
   gnet_model_unref (m);
 }
 
+/* Frames of one size are planned once: later ones reuse every plan. */
+static void
+test_plans (gconstpointer data)
+{
+  GnetModel *m = load ("detector/detector.onnx");
+  GnetDetector *d = detector_new (m, GPOINTER_TO_INT (data),
+      GNET_REFINE_CAM, NULL);
+  Frame f = scene (), g = frame_new (100, 90, 128);
+  GnetImage im = frame_image (&f), small = frame_image (&g);
+  GArray *first, *again;
+  guint plans;
+
+  g_assert_cmpuint (gnet__detector_get_n_plans (d), ==, 0);
+  first = detect (d, &im);
+  plans = gnet__detector_get_n_plans (d);
+  g_assert_cmpuint (plans, >=, 3);
+  for (guint i = 0; i < 3; i++) {
+    again = detect (d, &im);
+    assert_same_boxes (first, again, 0.9999, 0.0);
+    g_array_unref (again);
+  }
+  g_assert_cmpuint (gnet__detector_get_n_plans (d), ==, plans);
+  /* a new size plans again */
+  again = detect (d, &small);
+  g_array_unref (again);
+  g_assert_cmpuint (gnet__detector_get_n_plans (d), >, plans);
+  g_array_unref (first);
+  g_free (f.rgb);
+  g_free (g.rgb);
+  gnet_detector_free (d);
+  gnet_model_unref (m);
+}
+
 /* A model whose output is not a pooled head: crops only, logits get a
  * softmax, dense and CAM are refused with the reason. */
 static void
@@ -1412,6 +1445,10 @@ main (int argc, char **argv)
       GINT_TO_POINTER (GNET_DETECT_MODE_CROPS), test_detect_scene);
   g_test_add_func ("/detect/strategies-agree", test_strategies_agree);
   g_test_add_func ("/detect/no-head", test_no_head);
+  g_test_add_data_func ("/detect/plans/dense",
+      GINT_TO_POINTER (GNET_DETECT_MODE_DENSE), test_plans);
+  g_test_add_data_func ("/detect/plans/crops",
+      GINT_TO_POINTER (GNET_DETECT_MODE_CROPS), test_plans);
   g_test_add_data_func ("/detect/pixel-formats/dense",
       GINT_TO_POINTER (GNET_DETECT_MODE_DENSE), test_pixel_formats);
   g_test_add_data_func ("/detect/pixel-formats/crops",
