@@ -326,6 +326,10 @@ gboolean gnet_detector_process (GnetDetector * detector,
 /* MACs the last frame cost, and what the other strategy would cost for the
  * same frame (to report what dense evaluation saves). */
 guint64 gnet_detector_get_last_macs (const GnetDetector * detector);
+/* What classifying the last frame's windows one by one costs (windows x
+ * MACs of one window), whichever strategy ran: equal to get_last_macs in
+ * crops mode; in dense mode, the difference is what dense saves. */
+guint64 gnet_detector_get_last_crops_macs (const GnetDetector * detector);
 
 /* Non-maximum suppression, per class, in place: sorts by confidence and
  * keeps at most max_keep boxes; returns how many are kept. */
