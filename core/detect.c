@@ -132,7 +132,6 @@ struct _GnetDetector
   gfloat *rowsum;               /* dense: horizontal window sums */
   gfloat *pooled;               /* C x positions */
   gfloat *scores;               /* n_classes x positions */
-  gsize max_positions;
   GnetBox *boxes;
   guint n_boxes;
   gsize box_capacity;
@@ -785,7 +784,7 @@ clear_frame (GnetDetector * d)
   g_clear_pointer (&d->scores, g_free);
   g_clear_pointer (&d->boxes, g_free);
   d->frame_w = d->frame_h = 0;
-  d->max_positions = d->box_capacity = 0;
+  d->box_capacity = 0;
   d->n_boxes = 0;
 }
 
@@ -909,6 +908,18 @@ gnet_detector_get_last_macs (const GnetDetector * d)
   return d->last_macs;
 }
 
+guint64
+gnet_detector_get_last_crops_macs (const GnetDetector * d)
+{
+  guint64 windows = 0;
+
+  g_return_val_if_fail (d != NULL, 0);
+  for (guint i = 0; i < d->n_levels; i++)
+    if (d->levels[i].active)
+      windows += (guint64) d->levels[i].nx * d->levels[i].ny;
+  return windows * d->window_macs;
+}
+
 guint
 gnet__detector_get_n_plans (const GnetDetector * d)
 {
@@ -1020,7 +1031,6 @@ setup_frame (GnetDetector * d, gint width, gint height, GError ** error)
   d->pooled = g_new (gfloat, MAX (1, positions * channels));
   d->scores = g_new (gfloat, MAX (1, positions * d->n_classes));
   d->boxes = g_new (GnetBox, MAX (1, boxes));
-  d->max_positions = positions;
   d->box_capacity = boxes;
   d->frame_w = width;
   d->frame_h = height;

@@ -719,7 +719,8 @@ static gchar *labels_path;
  * crops must score the same windows alike. */
 static GArray *
 all_windows (GnetModel * m, GnetDetectMode mode, GnetRefine refine,
-    gfloat threshold, const GnetImage * im, guint64 * macs)
+    gfloat threshold, const GnetImage * im, guint64 * macs,
+    guint64 * crops_macs)
 {
   GnetDetectorParams p;
   GError *error = NULL;
@@ -751,6 +752,8 @@ all_windows (GnetModel * m, GnetDetectMode mode, GnetRefine refine,
     g_array_index (boxes, GnetBox, i).label = NULL;     /* freed below */
   if (macs)
     *macs = gnet_detector_get_last_macs (d);
+  if (crops_macs)
+    *crops_macs = gnet_detector_get_last_crops_macs (d);
   gnet_detector_free (d);
   return boxes;
 }
@@ -763,12 +766,12 @@ test_strategies_agree (void)
   Frame f = scene ();
   GnetImage im = frame_image (&f);
   GArray *dense, *crops, *other;
-  guint64 dense_macs, crops_macs;
+  guint64 dense_macs, crops_macs, dense_estimate, crops_estimate;
 
   dense = all_windows (m, GNET_DETECT_MODE_DENSE, GNET_REFINE_NONE, 0.0f, &im,
-      &dense_macs);
+      &dense_macs, &dense_estimate);
   crops = all_windows (m, GNET_DETECT_MODE_CROPS, GNET_REFINE_NONE, 0.0f, &im,
-      &crops_macs);
+      &crops_macs, &crops_estimate);
   /* windows 32, 48, 64 (levels 160x120, 107x80, 80x60) at a step of 8
    * level pixels (stride 0.25 of 32, a multiple of the network stride 4) */
   g_assert_cmpuint (dense->len, ==, 17 * 12 + 10 * 7 + 7 * 4);
@@ -776,6 +779,8 @@ test_strategies_agree (void)
   g_test_message ("MACs dense %" G_GUINT64_FORMAT " crops %" G_GUINT64_FORMAT,
       dense_macs, crops_macs);
   g_assert_cmpuint (dense_macs * 2, <, crops_macs);
+  g_assert_cmpuint (crops_macs, ==, crops_estimate);
+  g_assert_cmpuint (dense_estimate, ==, crops_macs);
 
   /* with CAM the windows shrink the same way in both (for windows that
    * show something: on the others a pixel at the 20% limit may join two
@@ -783,9 +788,9 @@ test_strategies_agree (void)
   g_array_unref (crops);
   g_array_unref (dense);
   dense = all_windows (m, GNET_DETECT_MODE_DENSE, GNET_REFINE_CAM, 0.3f, &im,
-      NULL);
+      NULL, NULL);
   crops = all_windows (m, GNET_DETECT_MODE_CROPS, GNET_REFINE_CAM, 0.3f, &im,
-      NULL);
+      NULL, NULL);
   assert_same_boxes (dense, crops, 0.9, 1e-3);
 
   /* the Caffe head layout (AveragePool, Reshape to 1x32) is the same net
@@ -793,15 +798,15 @@ test_strategies_agree (void)
   g_array_unref (crops);
   g_array_unref (dense);
   dense = all_windows (m, GNET_DETECT_MODE_DENSE, GNET_REFINE_NONE, 0.0f, &im,
-      NULL);
+      NULL, NULL);
   crops = all_windows (m, GNET_DETECT_MODE_CROPS, GNET_REFINE_NONE, 0.0f, &im,
-      NULL);
+      NULL, NULL);
   other = all_windows (caffe, GNET_DETECT_MODE_DENSE, GNET_REFINE_NONE, 0.0f,
-      &im, NULL);
+      &im, NULL, NULL);
   assert_same_boxes (dense, other, 0.999, 1e-4);
   g_array_unref (other);
   other = all_windows (caffe, GNET_DETECT_MODE_CROPS, GNET_REFINE_NONE, 0.0f,
-      &im, NULL);
+      &im, NULL, NULL);
   assert_same_boxes (crops, other, 0.999, 1e-4);
   g_array_unref (other);
 
