@@ -6,7 +6,8 @@
  *
  * Two strategies score the windows of a level:
  *  - crops: the windows are cut out of the level and classified in batches
- *    (one batch per level when it fits, else batches of up to 64);
+ *    (one batch per level when it fits, else batches of up to 64, fewer
+ *    for models whose working memory per window is large);
  *  - dense: when the classifier ends in average pooling to 1x1, flatten and
  *    a Gemm (torchvision's GlobalAveragePool -> Flatten -> Gemm or Caffe's
  *    AveragePool(7x7) -> Reshape -> Gemm), the level goes through the
@@ -16,9 +17,10 @@
  * In both, the head (average, Gemm, softmax) is computed here from F, so
  * both give the same probabilities and the class activation map is at hand.
  *
- * Window positions: the feature map F moves by the network stride S
- * (input size / size of F, e.g. 32 for GoogLeNet at 224), so dense can only
- * place windows on a grid of S level pixels.  The requested stride is
+ * Window positions: one cell of the feature map F is the network stride S
+ * level pixels (measured by how F grows between the input size and twice
+ * it; 32 for GoogLeNet, 16 for the default model), so dense can only place
+ * windows on a grid of S level pixels.  The requested stride is
  * therefore rounded to a multiple of S: step = max(1, round(stride * input
  * / S)) * S level pixels, in both strategies, so crops and dense evaluate
  * the very same windows.  (64x64 input, S 16, stride 0.25: exactly 16.)
@@ -30,8 +32,9 @@
  * logits gets a softmax here; one that ends in Softmax is not normalised
  * twice).  A window gives a box when its best class among the kept,
  * non-background classes reaches the threshold.  With refine=cam the box
- * becomes the class activation map's region (cam.c).  Then per-class NMS,
- * max-detections by confidence, and clipping to the frame.
+ * becomes the class activation map's region (cam.c; with a background
+ * class, the map of the class's weights minus the background's).  Then
+ * per-class NMS, max-detections by confidence, and clipping to the frame.
  *
  * Pre-processing comes from the model's metadata (keys in gnet.h): labels,
  * mean, std, color_order, input_range, background_class, input_size,
