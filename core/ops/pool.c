@@ -204,6 +204,52 @@ pool_planes (const PoolJob * j, gint64 p0, gint64 p1, gfloat * rows,
   }
 }
 
+/* The 3x3, stride 1, pad 1 max pooling of every Inception block, where the
+ * planes are small (28x28 down to 7x7) and the row-by-row passes spend
+ * their time on borders: each pass runs once over the whole plane as one
+ * long row, then the few outputs whose window wrapped around a row (or hit
+ * the top or bottom) are recomputed. */
+static gboolean
+is_same_3x3_max (const PoolJob * j)
+{
+  const GnetWindow *w = j->w;
+  const GnetPoolShape *s = j->s;
+
+  return j->max && w->kernel[0] == 3 && w->kernel[1] == 3
+      && w->strides[0] == 1 && w->strides[1] == 1 && w->dilations[0] == 1
+      && w->dilations[1] == 1 && s->pads[0] == 1 && s->pads[1] == 1
+      && s->pads[2] == 1 && s->pads[3] == 1 && s->h >= 2 && s->w >= 2
+      && s->ho == s->h && s->wo == s->w;
+}
+
+static inline gfloat
+max2 (gfloat a, gfloat b)
+{
+  return a > b ? a : b;
+}
+
+static void
+max_3x3_plane (const gfloat * restrict x, gfloat * restrict t,
+    gfloat * restrict y, gint64 h, gint64 w)
+{
+  const gint64 n = h * w;
+
+  /* Across: t[i] = max (x[i - 1], x[i], x[i + 1]), then row ends. */
+  for (gint64 i = 1; i < n - 1; i++)
+    t[i] = max2 (max2 (x[i - 1], x[i]), x[i + 1]);
+  for (gint64 r = 0; r < n; r += w) {
+    t[r] = max2 (x[r], x[r + 1]);
+    t[r + w - 1] = max2 (x[r + w - 2], x[r + w - 1]);
+  }
+  /* Down: rows above and below, then the first and last rows. */
+  for (gint64 i = w; i < n - w; i++)
+    y[i] = max2 (max2 (t[i - w], t[i]), t[i + w]);
+  for (gint64 i = 0; i < w; i++) {
+    y[i] = max2 (t[i], t[i + w]);
+    y[n - w + i] = max2 (t[n - 2 * w + i], t[n - w + i]);
+  }
+}
+
 static void
 pool_part (gpointer data, guint i, guint n)
 {
@@ -212,7 +258,13 @@ pool_part (gpointer data, guint i, guint n)
   gint64 p0 = planes * i / n, p1 = planes * (i + 1) / n;
   gfloat *rows = j->ps.rows + i * j->s->h * j->s->wo;
 
-  if (j->max)
+  if (is_same_3x3_max (j)) {
+    const GnetPoolShape *s = j->s;
+
+    for (gint64 pl = p0; pl < p1; pl++)
+      max_3x3_plane (j->x + pl * s->h * s->w, rows, j->y + pl / s->c
+          * j->bstride + pl % s->c * s->h * s->w, s->h, s->w);
+  } else if (j->max)
     pool_planes (j, p0, p1, rows, TRUE);
   else
     pool_planes (j, p0, p1, rows, FALSE);

@@ -20,7 +20,7 @@
 
 #define SGEMM_MR GNET_SGEMM_MR  /* rows of C per micro-kernel call */
 #define SGEMM_NR GNET_SGEMM_NR  /* columns: two AVX-512 vectors */
-#define SGEMM_KC 256            /* K block: B panel of 32 KiB stays in L1 */
+#define SGEMM_KC 320            /* K block: B panel of 40 KiB stays in L1 */
 #define SGEMM_NOPACK_LDB 1024
 #define SGEMM_C_BYTES (256 << 10)       /* C block kept in L2 */
 
@@ -193,6 +193,10 @@ column_panel (const GnetSgemm * g, Tile * t, gint64 p, gint64 j, gint64 cols,
 void
 gnet__sgemm (const GnetSgemm * g, gint64 m0, gint64 m1, gint64 n0, gint64 n1)
 {
+  /* K blocks of equal size: 576 as 2 x 288, not 256 + 256 + 64, since each
+   * block stores and reloads the C tile. */
+  gint64 kblocks = (g->k + SGEMM_KC - 1) / SGEMM_KC;
+  gint64 kc = (g->k + kblocks - 1) / kblocks;
   gint64 nc;
   gfloat panel[SGEMM_KC * SGEMM_NR] __attribute__ ((aligned (64)));
   Tile t;
@@ -207,8 +211,8 @@ gnet__sgemm (const GnetSgemm * g, gint64 m0, gint64 m1, gint64 n0, gint64 n1)
   for (gint64 jc = n0; jc < n1; jc += nc) {
     gint64 jend = MIN (jc + nc, n1);
 
-    for (gint64 p = 0; p < g->k; p += SGEMM_KC) {
-      t.kc = MIN (SGEMM_KC, g->k - p);
+    for (gint64 p = 0; p < g->k; p += kc) {
+      t.kc = MIN (kc, g->k - p);
       t.first = p == 0;
       t.last = p + t.kc == g->k;
       for (gint64 j = jc; j < jend; j += SGEMM_NR)
