@@ -82,7 +82,7 @@ def plan_items(rng, images, labels, W, H, n_frames, min_side, max_side):
     by_class = [np.nonzero(labels == c)[0] for c in range(10)]
     for t in range(n_frames):
         if t % 60 == 0:
-            target = int(rng.integers(3, 7))
+            target = int(rng.integers(4, 8))
         active = [it for it in items if it.t0 <= t < it.t1]
         if len(active) >= target or (t > 0 and rng.random() > 0.15):
             continue
@@ -107,12 +107,12 @@ def plan_items(rng, images, labels, W, H, n_frames, min_side, max_side):
                 it.box = (n - it.box[2], it.box[1], n - it.box[0], it.box[3])
             bx0, by0, bx1, by1 = it.box
             bw, bh = bx1 - bx0, by1 - by0
-            speed = rng.uniform(0.3, 2.5) if rng.random() < 0.85 else 0.0
+            speed = rng.uniform(0.2, 1.6) if rng.random() < 0.85 else 0.0
             ang = rng.uniform(0, 2 * np.pi)
             it.v = (speed * np.cos(ang), speed * np.sin(ang))
             it.t0 = t
             mode = rng.random()
-            if mode < 0.3 and active:  # next to an item, moving with it
+            if mode < 0.25 and active:  # next to an item, moving with it
                 other = active[int(rng.integers(len(active)))]
                 ob = _boxes_at(other, np.array([t]))[0]
                 side_ = rng.integers(4)
@@ -128,7 +128,7 @@ def plan_items(rng, images, labels, W, H, n_frames, min_side, max_side):
                     x, y = rng.uniform(ob[0] - bw / 2,
                                        ob[2] - bw / 2), ob[1] - g - bh
                 it.v = other.v
-            elif mode < 0.6 and t > 0:  # enter from an edge
+            elif mode < 0.5 and t > 0:  # enter from an edge
                 e = rng.integers(4)
                 speed = max(speed, 1.0)
                 if e == 0:
@@ -144,7 +144,7 @@ def plan_items(rng, images, labels, W, H, n_frames, min_side, max_side):
             else:  # appear inside the frame
                 x, y = rng.uniform(0, W - bw), rng.uniform(0, H - bh)
             it.p0 = (x - bx0, y - by0)
-            life = int(rng.integers(60, 200))
+            life = int(rng.integers(90, 240))
             it.t1 = min(t + life, _leave_frame(it, W, H, n_frames))
             if it.t1 - it.t0 < 30 or _collides(it, items, GAP):
                 continue
@@ -246,7 +246,7 @@ def main():
     p.add_argument("--height", type=int, default=480)
     p.add_argument("--min-size", type=float, default=48)
     p.add_argument("--max-size", type=float, default=160)
-    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--seed", type=int, default=3)
     p.add_argument("--bitrate", type=int, default=1500, help="kbit/s")
     p.add_argument("--output", default=os.path.normpath(
         os.path.join(HERE, "..", "video", "sample.mp4")))
