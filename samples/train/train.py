@@ -148,6 +148,10 @@ def main():
                                                  "build-train"))
     p.add_argument("--out", default=HERE,
                    help="where history.csv and training.png go")
+    p.add_argument("--resume", metavar="CHECKPOINT",
+                   help="continue from a checkpoint for --epochs more "
+                        "epochs, the learning rate falling from --lr to 0 "
+                        "(cosine); the history continues")
     args = p.parse_args()
 
     torch.manual_seed(SEED)
@@ -176,12 +180,21 @@ def main():
     steps = args.epochs * (len(xt) // args.batch)
     opt = torch.optim.SGD(net.parameters(), lr=args.lr, momentum=0.9,
                           nesterov=True, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=args.lr, total_steps=steps, pct_start=0.2)
-    gen = np.random.default_rng(SEED)
     history = []
+    first = 1
+    if args.resume:
+        ck = torch.load(args.resume, map_location="cpu")
+        net.load_state_dict(ck["state"])
+        mean, std = torch.tensor(ck["mean"]), torch.tensor(ck["std"])
+        history = ck["history"]
+        first = len(history) + 1
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    else:
+        sched = torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=args.lr, total_steps=steps, pct_start=0.2)
+    gen = np.random.default_rng(SEED if first == 1 else SEED + first)
     os.makedirs(args.work, exist_ok=True)
-    for epoch in range(1, args.epochs + 1):
+    for epoch in range(first, first + args.epochs):
         net.train()
         te = time.time()
         order = gen.permutation(len(xt))
