@@ -30,8 +30,11 @@ gnet__sgemm_available (void)
 #ifdef SGEMM_X86
   static gint avail = -1;
 
+  /* GNET_SGEMM=blas selects the OpenBLAS path, to test it on a CPU with
+   * AVX-512. */
   if (g_atomic_int_get (&avail) < 0)
-    g_atomic_int_set (&avail, __builtin_cpu_supports ("avx512f") ? 1 : 0);
+    g_atomic_int_set (&avail, __builtin_cpu_supports ("avx512f")
+        && g_strcmp0 (g_getenv ("GNET_SGEMM"), "blas") != 0 ? 1 : 0);
   return g_atomic_int_get (&avail) == 1;
 #else
   return FALSE;
@@ -159,6 +162,16 @@ pack_panel (const gfloat * b, gint64 ldb, gint64 kc, gint nv,
   }
 }
 
+/* Whether B's rows are read through a packed copy.  Rows a few KiB apart
+ * at most are read in place; further apart, every row of a panel costs a
+ * TLB miss, and strides of an even number of cache lines fold a panel onto
+ * a fraction of the L1 sets. */
+static inline gboolean
+needs_pack (gint64 ldb)
+{
+  return ldb > SGEMM_NOPACK_LDB || (ldb % 16 == 0 && (ldb / 16) % 2 == 0);
+}
+
 /* One K block of one column panel, all row blocks. */
 static inline void
 column_panel (const GnetSgemm * g, Tile * t, gint64 p, gint64 j, gint64 cols,
@@ -171,7 +184,7 @@ column_panel (const GnetSgemm * g, Tile * t, gint64 p, gint64 j, gint64 cols,
   gint64 blocks = (m1 - m0 + SGEMM_MR - 1) / SGEMM_MR;
 
   t->mask = (__mmask16) ((1u << lanes) - 1);
-  if (g->ldb <= SGEMM_NOPACK_LDB) {
+  if (!needs_pack (g->ldb)) {
     t->b = g->b + p * g->ldb + j;
     t->ldb = g->ldb;
   } else {
