@@ -4,6 +4,7 @@
 #include "ops.h"
 
 #include <cblas.h>
+#include <string.h>
 
 typedef struct
 {
@@ -98,6 +99,38 @@ gemm_infer (const GnetNode * node, const GnetView * in, GnetView * out,
   return TRUE;
 }
 
+/* y[n0, n1) += alpha * (x . B) for a single row x, B as stored (N x K
+ * when trans_b, else K x N).  Single-threaded BLAS-1 calls on slices split
+ * among the session's threads: OpenBLAS would wake its own threads for
+ * SGEMV, which then spin on the cores the convolutions of the next run
+ * need. */
+typedef struct
+{
+  const gfloat *x, *b;
+  gfloat *y;
+  gint64 n, k;
+  gfloat alpha;
+  gboolean trans_b;
+} RowJob;
+
+static void
+row_part (gpointer data, guint i, guint parts)
+{
+  const RowJob *j = data;
+  gint64 n0 = j->n * i / parts, n1 = j->n * (i + 1) / parts;
+
+  if (n0 >= n1)
+    return;
+  if (j->trans_b) {
+    for (gint64 c = n0; c < n1; c++)
+      j->y[c] += j->alpha * cblas_sdot (j->k, j->x, 1, j->b + c * j->k, 1);
+  } else {
+    for (gint64 r = 0; r < j->k; r++)
+      cblas_saxpy (n1 - n0, j->alpha * j->x[r], j->b + r * j->n + n0, 1,
+          j->y + n0, 1);
+  }
+}
+
 static void
 gemm_forward (const GnetNode * node, const GnetView * in, GnetView * out,
     gpointer scratch)
@@ -130,9 +163,14 @@ gemm_forward (const GnetNode * node, const GnetView * in, GnetView * out,
   if (m == 1 && n > 0) {
     /* A classifier on one item: a matrix-vector product, which SGEMM
      * handles poorly.  A's single row (or column) is contiguous. */
-    cblas_sgemv (CblasRowMajor, p->trans_b ? CblasNoTrans : CblasTrans,
-        in[1].dims[0], in[1].dims[1], p->alpha, in[1].data, in[1].dims[1],
-        in[0].data, 1, beta, y, 1);
+    RowJob j = {
+      .x = in[0].data,.b = in[1].data,.y = y,.n = n,.k = k,
+      .alpha = p->alpha,.trans_b = p->trans_b,
+    };
+
+    if (beta == 0.0f)
+      memset (y, 0, (gsize) n * sizeof (gfloat));
+    gnet__parallel_run (gnet__op_threads (), row_part, &j);
   } else if (m > 0 && n > 0) {
     cblas_sgemm (CblasRowMajor, p->trans_a ? CblasTrans : CblasNoTrans,
         p->trans_b ? CblasTrans : CblasNoTrans, m, n, k, p->alpha,
