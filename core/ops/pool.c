@@ -250,6 +250,46 @@ max_3x3_plane (const gfloat * restrict x, gfloat * restrict t,
   }
 }
 
+/* The 3x3, stride 2 max pooling between stages, on even planes halved
+ * (ceil_mode or a bottom/right pad clips the last window): the pass across
+ * runs over the whole plane as one row of pairs, then each row's last
+ * output, whose window wrapped into the next row, is recomputed. */
+static gboolean
+is_half_3x3_max (const PoolJob * j)
+{
+  const GnetWindow *w = j->w;
+  const GnetPoolShape *s = j->s;
+
+  return j->max && w->kernel[0] == 3 && w->kernel[1] == 3
+      && w->strides[0] == 2 && w->strides[1] == 2 && w->dilations[0] == 1
+      && w->dilations[1] == 1 && s->pads[0] == 0 && s->pads[1] == 0
+      && s->h % 2 == 0 && s->w % 2 == 0 && s->h >= 2 && s->w >= 2
+      && s->ho == s->h / 2 && s->wo == s->w / 2;
+}
+
+static void
+max_3x3_half_plane (const gfloat * restrict x, gfloat * restrict t,
+    gfloat * restrict y, gint64 h, gint64 w)
+{
+  const gint64 wo = w / 2, ho = h / 2, n = h * wo;
+
+  for (gint64 i = 0; i < n - 1; i++)
+    t[i] = max2 (max2 (x[2 * i], x[2 * i + 1]), x[2 * i + 2]);
+  for (gint64 r = 0; r < h; r++)
+    t[r * wo + wo - 1] = max2 (x[r * w + w - 2], x[r * w + w - 1]);
+  for (gint64 oh = 0; oh < ho; oh++) {
+    const gfloat *t0 = t + 2 * oh * wo, *t1 = t0 + wo, *t2 = t1 + wo;
+    gfloat *yr = y + oh * wo;
+
+    if (oh < ho - 1)
+      for (gint64 i = 0; i < wo; i++)
+        yr[i] = max2 (max2 (t0[i], t1[i]), t2[i]);
+    else
+      for (gint64 i = 0; i < wo; i++)
+        yr[i] = max2 (t0[i], t1[i]);
+  }
+}
+
 static void
 pool_part (gpointer data, guint i, guint n)
 {
@@ -264,6 +304,12 @@ pool_part (gpointer data, guint i, guint n)
     for (gint64 pl = p0; pl < p1; pl++)
       max_3x3_plane (j->x + pl * s->h * s->w, rows, j->y + pl / s->c
           * j->bstride + pl % s->c * s->h * s->w, s->h, s->w);
+  } else if (is_half_3x3_max (j)) {
+    const GnetPoolShape *s = j->s;
+
+    for (gint64 pl = p0; pl < p1; pl++)
+      max_3x3_half_plane (j->x + pl * s->h * s->w, rows, j->y + pl / s->c
+          * j->bstride + pl % s->c * s->ho * s->wo, s->h, s->w);
   } else if (j->max)
     pool_planes (j, p0, p1, rows, TRUE);
   else
