@@ -1324,6 +1324,110 @@ test_metadata (void)
   g_free (f.rgb);
 }
 
+/* The default model against PyTorch: samples/models/reference-windows.npy
+ * holds 48x48 RGB windows (uint8, NHWC) and reference-prob.npy PyTorch's
+ * probabilities for them after the model's own pre-processing.  A 48x48
+ * frame with one 48 px window is one such input, so the detector's best
+ * class and confidence must match: checks metadata, normalisation and
+ * the head end to end, in both strategies. */
+static guint8 *
+load_npy_u8 (const gchar * path, gsize * size)
+{
+  gchar *contents;
+  gsize len, header;
+  guint8 *data;
+
+  if (!g_file_get_contents (path, &contents, &len, NULL))
+    return NULL;
+  g_assert_cmpuint (len, >, 10);
+  g_assert_true (memcmp (contents, "\x93NUMPY\x01", 7) == 0);
+  header = 10 + (guint8) contents[8] + 256 * (guint8) contents[9];
+  /* the dict after the 10-byte preamble (which holds a NUL) */
+  g_assert_nonnull (g_strstr_len (contents + 10, header - 10, "'|u1'"));
+  g_assert_nonnull (g_strstr_len (contents + 10, header - 10, "False"));
+  *size = len - header;
+  data = g_memdup2 (contents + header, *size);
+  g_free (contents);
+  return data;
+}
+
+static void
+test_default_model (void)
+{
+  const gchar *src = g_getenv ("GNET_SRCDIR");
+  gchar *dir = g_build_filename (src ? src : "..", "samples", "models", NULL);
+  gchar *model_path = g_build_filename (dir, "default.onnx", NULL);
+  gchar *win_path = g_build_filename (dir, "reference-windows.npy", NULL);
+  gchar *prob_path = g_build_filename (dir, "reference-prob.npy", NULL);
+  GnetTensor prob = { 0 };
+  GError *error = NULL;
+  GnetModel *m;
+  guint8 *windows;
+  gsize size = 0;
+  gint bg;
+
+  if (!g_file_test (model_path, G_FILE_TEST_EXISTS)
+      || !g_file_test (win_path, G_FILE_TEST_EXISTS)) {
+    g_test_skip ("no samples/models/default.onnx and references");
+    goto out;
+  }
+  m = gnet_model_load_file (model_path, &error);
+  g_assert_no_error (error);
+  g_assert_true (gnet_tensor_load_file (prob_path, &prob, &error));
+  g_assert_no_error (error);
+  windows = load_npy_u8 (win_path, &size);
+  g_assert_nonnull (windows);
+  g_assert_cmpuint (prob.ndim, ==, 2);
+  g_assert_cmpuint (size, ==, prob.dims[0] * 48 * 48 * 3);
+
+  for (GnetDetectMode mode = 0; mode < GNET_DETECT_MODE_COUNT; mode++) {
+    GnetDetectorParams p;
+    GnetDetector *d;
+
+    gnet_detector_params_init (&p);
+    p.mode = mode;
+    p.threshold = 0.0f;
+    p.n_threads = 1;
+    p.n_windows = 1;
+    p.windows[0] = 48;
+    d = gnet_detector_new (m, &p, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (gnet_detector_get_n_classes (d), ==, prob.dims[1]);
+    bg = gnet_detector_get_background_class (d);
+    g_assert_cmpint (bg, >=, 0);
+    for (gint64 i = 0; i < prob.dims[0]; i++) {
+      GnetImage im = { GNET_PIXEL_FORMAT_RGB, 48, 48,
+        {windows + i * 48 * 48 * 3}, {48 * 3}
+      };
+      const gfloat *ref = (const gfloat *) prob.data + i * prob.dims[1];
+      GArray *boxes = detect (d, &im);
+      const GnetBox *b;
+      gint best = -1;
+
+      for (gint k = 0; k < prob.dims[1]; k++)
+        if (k != bg && (best < 0 || ref[k] > ref[best]))
+          best = k;
+      g_assert_cmpuint (boxes->len, ==, 1);
+      b = &g_array_index (boxes, GnetBox, 0);
+      g_test_message ("window %" G_GINT64_FORMAT ": %s %.5f (PyTorch %.5f)",
+          i, b->label, b->confidence, ref[best]);
+      g_assert_cmpint (b->class_id, ==, best);
+      g_assert_cmpfloat (fabsf (b->confidence - ref[best]), <, 1e-4);
+      g_assert_cmpfloat (b->x1 - b->x0, ==, 48.0f);
+      g_array_unref (boxes);
+    }
+    gnet_detector_free (d);
+  }
+  gnet_tensor_clear (&prob);
+  g_free (windows);
+  gnet_model_unref (m);
+out:
+  g_free (dir);
+  g_free (model_path);
+  g_free (win_path);
+  g_free (prob_path);
+}
+
 static void
 expect_settings_error (GnetModel * m, const GnetDetectorParams * p,
     GnetError code, const gchar * needle)
@@ -1471,6 +1575,7 @@ main (int argc, char **argv)
       "tv-googlenet-folded.onnx", test_googlenet);
   g_test_add_data_func ("/detect/googlenet/torchvision-bn",
       "tv-googlenet-bn.onnx", test_googlenet);
+  g_test_add_func ("/detect/default-model", test_default_model);
   g_test_add_func ("/detect/settings-errors", test_settings_errors);
   g_test_add_func ("/detect/metadata", test_metadata);
   g_test_add_func ("/detect/process-errors", test_process_errors);
