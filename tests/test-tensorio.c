@@ -435,22 +435,47 @@ test_proto (void)
   gnet_tensor_clear (&t);
   g_bytes_unref (bytes);
 
-  /* Fewer values than the dims need: an error naming the file, whatever
-   * the reader calls it. */
-  proto.n_int64_data = 2;
-  bytes = pack_proto (&proto);
-  g_assert_false (gnet_tensor_load_bytes (g_bytes_get_data (bytes, NULL),
-          g_bytes_get_size (bytes), "short.pb", &t, &error));
-  g_assert_nonnull (error);
-  g_assert_true (error->domain == GNET_ERROR);
-  g_assert_nonnull (strstr (error->message, "short.pb"));
-  g_clear_error (&error);
+  /* bool, stored in int32_data as ONNX does. */
+  {
+    int32_t flags[3] = { 1, 0, 1 };
+    const guint8 expect[3] = { 1, 0, 1 };
+
+    proto.n_int64_data = 0;
+    proto.int64_data = NULL;
+    proto.data_type = ONNX__TENSOR_PROTO__DATA_TYPE__BOOL;
+    proto.n_int32_data = 3;
+    proto.int32_data = flags;
+    bytes = pack_proto (&proto);
+    g_assert_true (gnet_tensor_load_bytes (g_bytes_get_data (bytes, NULL),
+            g_bytes_get_size (bytes), "bool.pb", &t, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (t.dtype, ==, GNET_DTYPE_BOOL);
+    g_assert_cmpmem (t.data, 3, expect, 3);
+    gnet_tensor_clear (&t);
+    g_bytes_unref (bytes);
+  }
+}
+
+/* Packs `proto` and checks loading it fails with `code`, naming the file
+ * and `reason`. */
+static void
+expect_proto_error (Onnx__TensorProto * proto, gint code, const gchar * reason)
+{
+  GBytes *bytes = pack_proto (proto);
+
+  expect_error (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+      code, reason);
   g_bytes_unref (bytes);
 }
 
 static void
 test_proto_errors (void)
 {
+  Onnx__TensorProto proto = ONNX__TENSOR_PROTO__INIT;
+  int64_t dims[9] = { 2, 3, 1, 1, 1, 1, 1, 1, 1 };
+  int64_t ints[5] = { 1, 2, 3, 4, 5 };
+  double doubles[6] = { 0 };
+  guint8 raw[4] = { 0 };
   /* A protobuf wire type that cannot start a message (group end). */
   const guint8 junk[] = { 0x0c, 0xff, 0xff, 0xff };
   const gchar *text = "hello, this is not a tensor\n";
@@ -458,6 +483,56 @@ test_proto_errors (void)
   expect_error (junk, sizeof junk, GNET_ERROR_PARSE, "TensorProto");
   expect_error ((const guint8 *) text, strlen (text), GNET_ERROR_PARSE, NULL);
   expect_error ((const guint8 *) "", 0, GNET_ERROR_PARSE, "empty");
+
+  /* Values that do not fill the shape: raw_data, then typed fields. */
+  proto.n_dims = 2;
+  proto.dims = dims;
+  proto.has_data_type = TRUE;
+  proto.data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+  proto.has_raw_data = TRUE;
+  proto.raw_data.len = sizeof raw;
+  proto.raw_data.data = raw;
+  expect_proto_error (&proto, GNET_ERROR_PARSE, "raw data");
+  proto.has_raw_data = FALSE;
+  proto.raw_data.len = 0;
+  proto.raw_data.data = NULL;
+  proto.data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+  proto.n_int64_data = 5;
+  proto.int64_data = ints;
+  expect_proto_error (&proto, GNET_ERROR_PARSE, "values");
+
+  /* A huge declared shape with 4 bytes of data: refused, not allocated. */
+  dims[0] = 1000000;
+  dims[1] = 1000000;
+  proto.n_int64_data = 0;
+  proto.int64_data = NULL;
+  proto.data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+  proto.has_raw_data = TRUE;
+  proto.raw_data.len = sizeof raw;
+  proto.raw_data.data = raw;
+  expect_proto_error (&proto, GNET_ERROR_PARSE, NULL);
+  dims[0] = -3;
+  expect_proto_error (&proto, GNET_ERROR_PARSE, "-3");
+  dims[0] = 2;
+  dims[1] = 3;
+
+  /* Valid ONNX that gnet does not handle. */
+  proto.n_dims = 9;
+  expect_proto_error (&proto, GNET_ERROR_UNSUPPORTED, "dimensions");
+  proto.n_dims = 2;
+  proto.has_raw_data = FALSE;
+  proto.raw_data.len = 0;
+  proto.raw_data.data = NULL;
+  proto.data_type = ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE;
+  proto.n_double_data = 6;
+  proto.double_data = doubles;
+  expect_proto_error (&proto, GNET_ERROR_UNSUPPORTED, "float64");
+  proto.n_double_data = 0;
+  proto.double_data = NULL;
+  proto.data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+  proto.has_data_location = TRUE;
+  proto.data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+  expect_proto_error (&proto, GNET_ERROR_UNSUPPORTED, "external");
 }
 
 int
