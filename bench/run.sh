@@ -36,6 +36,10 @@ if [ ! -d "$out/ort/node_modules/onnxruntime-node" ]; then
       "onnxruntime-node@$ort_version")
 fi
 
+# Which gnet: the tool's version and, when there is one, the commit of
+# the tree this script is in (the build directory may hold another).
+echo "# $("$build/tools/gnet" --version) ($build/tools/gnet; this tree at" \
+  "$(git -C "$here/.." describe --always --dirty 2>/dev/null || echo '?'))"
 NODE_PATH="$out/ort/node_modules" exec /usr/bin/python3 "$here/run.py" \
   --gnet "$build/tools/gnet" --models "$out" \
   --runs "${RUNS:-20}" --warmup "${WARMUP:-5}" --rounds "${ROUNDS:-3}" \
