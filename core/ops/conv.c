@@ -188,7 +188,7 @@ valid_range (gint64 off, gint64 stride, gint64 in, gint64 n, gint64 * lo,
 /* One im2col block (one input channel, one kernel tap) in the general
  * case: row by row, the in-bounds middle copied or gathered, the rest
  * zeroed. */
-static void
+GNET_CLONES static void
 block_rows (const gfloat * xc, const ConvShape * s, gint64 sh, gint64 sw,
     gint64 offh, gint64 offw, gint64 oh0, gint64 oh1, gint64 ow0,
     gint64 ow1, gfloat * dst)

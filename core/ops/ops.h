@@ -161,6 +161,15 @@ gnet__out_items (const GnetView * out, gint64 * n, gint64 * item,
   *stride = out->batch_stride > 0 ? out->batch_stride : *item;
 }
 
+/* Marks a plain loop worth compiling twice, for AVX-512 and for the
+ * baseline, with the copy picked by the dynamic loader (GCC function
+ * multi-versioning): 16 floats a step instead of 4. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define GNET_CLONES __attribute__ ((target_clones ("avx512f", "default")))
+#else
+#define GNET_CLONES
+#endif
+
 /* How many threads the running session wants the forward pass to use.
  * The session sets OpenBLAS's thread count to its own before each run, so
  * that is read back here; the forward signature carries no session. */

@@ -228,7 +228,7 @@ max2 (gfloat a, gfloat b)
   return a > b ? a : b;
 }
 
-static void
+GNET_CLONES static void
 max_3x3_plane (const gfloat * restrict x, gfloat * restrict t,
     gfloat * restrict y, gint64 h, gint64 w)
 {
@@ -267,7 +267,7 @@ is_half_3x3_max (const PoolJob * j)
       && s->ho == s->h / 2 && s->wo == s->w / 2;
 }
 
-static void
+GNET_CLONES static void
 max_3x3_half_plane (const gfloat * restrict x, gfloat * restrict t,
     gfloat * restrict y, gint64 h, gint64 w)
 {
