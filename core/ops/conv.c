@@ -78,19 +78,35 @@ conv_shape (const ConvParams * p, const GnetView * x, const GnetView * wt,
 /* Output rows unfolded at a time: the unfolded tile should stay in the
  * L2 cache between im2col writing it and SGEMM reading it, but be wide
  * enough (N = rows * Wo) for SGEMM to run at full speed.  On the 7x7
- * stride-2 stem this saves about a fifth of the layer's time. */
+ * stride-2 stem this saves about a fifth of the layer's time.  gnet__sgemm
+ * is at full speed from a few column panels on, so its tiles can be
+ * smaller, and leave room in L2 for the weights.  The scratch is sized for
+ * the larger of the two. */
 #define CONV_TILE_BYTES (1 << 20)
 #define CONV_TILE_MIN_N 512
+#define CONV_FAST_TILE_BYTES (CONV_TILE_BYTES / 2)
+#define CONV_FAST_TILE_MIN_N (4 * GNET_SGEMM_NR)
+
+static gint64
+tile_rows_for (const ConvShape * s, gint64 bytes, gint64 min_n)
+{
+  gint64 k = s->cg * s->kh * s->kw;
+  gint64 rows = bytes / MAX (k * s->wo * (gint64) sizeof (gfloat), 1);
+
+  rows = MAX (rows, (min_n + s->wo - 1) / s->wo);
+  return CLAMP (rows, 1, s->ho);
+}
 
 static gint64
 tile_rows (const ConvShape * s)
 {
-  gint64 k = s->cg * s->kh * s->kw;
-  gint64 rows = CONV_TILE_BYTES / MAX (k * s->wo * (gint64) sizeof (gfloat),
-      1);
+  return tile_rows_for (s, CONV_TILE_BYTES, CONV_TILE_MIN_N);
+}
 
-  rows = MAX (rows, (CONV_TILE_MIN_N + s->wo - 1) / s->wo);
-  return CLAMP (rows, 1, s->ho);
+static gint64
+fast_tile_rows (const ConvShape * s)
+{
+  return tile_rows_for (s, CONV_FAST_TILE_BYTES, CONV_FAST_TILE_MIN_N);
 }
 
 static gboolean
@@ -418,7 +434,7 @@ conv_forward_fast (const GnetNode * node, const GnetView * in,
   ConvShape s;
 
   conv_shape (p, &in[0], &in[1], &s, NULL);
-  rows = tile_rows (&s);
+  rows = fast_tile_rows (&s);
   gnet__out_items (&out[0], &nb, &item, &bstride);
   mg = s.m / p->group;
   k = s.cg * s.kh * s.kw;
