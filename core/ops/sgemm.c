@@ -2,14 +2,16 @@
  * when the CPU has it.
  *
  * A is the weight matrix, M x K row-major; B is the unfolded input (or the
- * input itself for a 1x1 convolution), K x N row-major; C is M x N.  Neither
- * A nor B is packed: the micro-kernel broadcasts A's elements from their
- * rows and loads 16-float vectors of B's rows, so the weights are used as the
- * model stores them and no copy is made per run.  Blocks of K keep the B
- * panel in L1 while every row block of A passes over it.  Bias and Relu are
- * applied to the accumulators before the one store of the last K block, so
- * no separate pass over the output is needed.  The ragged right edge (14x14
- * and 7x7 layers have N = 196 and 49) uses masked loads and stores.
+ * input itself for a 1x1 convolution), K x N row-major; C is M x N.  A is
+ * not packed: the micro-kernel broadcasts its elements from their rows, so
+ * the weights are used as the model stores them and no copy of them is made
+ * per run.  B is read in 32-column panels of 16-float vectors, in place or,
+ * when its rows lie far apart, from a packed copy of the panel.  Blocks of
+ * K keep the B panel in L1 while every row block of A passes over it.
+ * Bias and Relu are applied to the accumulators before the one store of
+ * the last K block, so no separate pass over the output is needed.  The
+ * ragged right edge (14x14 and 7x7 layers have N = 196 and 49) uses masked
+ * loads and stores.
  */
 #include "ops.h"
 
@@ -21,7 +23,7 @@
 #define SGEMM_MR GNET_SGEMM_MR  /* rows of C per micro-kernel call */
 #define SGEMM_NR GNET_SGEMM_NR  /* columns: two AVX-512 vectors */
 #define SGEMM_KC 320            /* K block: B panel of 40 KiB stays in L1 */
-#define SGEMM_NOPACK_LDB 1024
+#define SGEMM_NOPACK_LDB 1024   /* widest B read in place, floats */
 #define SGEMM_C_BYTES (256 << 10)       /* C block kept in L2 */
 
 gboolean
