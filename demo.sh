@@ -22,7 +22,7 @@ pipelines/annotate.sh samples/video/sample.mp4 out/sample-annotated.mp4 \
 
 echo
 echo "Evaluation against samples/video/sample.gt.jsonl:"
-python3 samples/eval/evaluate.py samples/video/sample.gt.jsonl \
+/usr/bin/python3 samples/eval/evaluate.py samples/video/sample.gt.jsonl \
   out/sample-detections.jsonl --plot out/pr-curves.png
 echo
 echo "Annotated video: out/sample-annotated.mp4"
