@@ -7,7 +7,6 @@ file is read through the tool, so no onnx module is needed either.
 
 import os
 import subprocess
-import sys
 import tempfile
 import unittest
 
