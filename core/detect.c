@@ -203,13 +203,15 @@ check_params (const GnetDetectorParams * p, GError ** error)
   return TRUE;
 }
 
-/* "a,b,c" -> n floats (or one float repeated when n_min is 1). */
-static gboolean
-parse_floats (const gchar * text, gfloat * out, guint n)
+gboolean
+gnet_parse_floats (const gchar * text, gfloat * out, guint n)
 {
-  gchar **parts = g_strsplit (text, ",", -1);
-  guint len = g_strv_length (parts);
-  gboolean ok = len == n;
+  gchar **parts;
+  gboolean ok;
+
+  g_return_val_if_fail (text != NULL && out != NULL, FALSE);
+  parts = g_strsplit (text, ",", -1);
+  ok = g_strv_length (parts) == n;
 
   for (guint i = 0; ok && i < n; i++) {
     gchar *end;
@@ -222,8 +224,8 @@ parse_floats (const gchar * text, gfloat * out, guint n)
   return ok;
 }
 
-static gboolean
-parse_ints (const gchar * text, gint * out, guint max, guint * n)
+gboolean
+gnet_parse_sizes (const gchar * text, gint * out, guint max, guint * n)
 {
   gchar **parts = g_strsplit (text, ",", -1);
   gboolean ok = TRUE;
@@ -262,13 +264,13 @@ setup_normalize (GnetDetector * d, const GnetDetectorParams * p,
   gboolean bgr = FALSE;
 
   if ((v = gnet_model_get_metadata (d->model, GNET_META_MEAN))
-      && !parse_floats (v, mean, 3))
+      && !gnet_parse_floats (v, mean, 3))
     return meta_error (d, GNET_META_MEAN, v, "three numbers", error);
   if ((v = gnet_model_get_metadata (d->model, GNET_META_STD))
-      && !parse_floats (v, std, 3))
+      && !gnet_parse_floats (v, std, 3))
     return meta_error (d, GNET_META_STD, v, "three numbers", error);
   if ((v = gnet_model_get_metadata (d->model, GNET_META_INPUT_RANGE))
-      && (!parse_floats (v, range, 2) || range[0] == range[1]))
+      && (!gnet_parse_floats (v, range, 2) || range[0] == range[1]))
     return meta_error (d, GNET_META_INPUT_RANGE, v, "\"0,1\" or \"0,255\"",
         error);
   if ((v = gnet_model_get_metadata (d->model, GNET_META_COLOR_ORDER))) {
@@ -321,7 +323,7 @@ setup_input (GnetDetector * d, GError ** error)
     gint hw[2];
     guint n;
 
-    if (!parse_ints (v, hw, 2, &n))
+    if (!gnet_parse_sizes (v, hw, 2, &n))
       return meta_error (d, GNET_META_INPUT_SIZE, v, "\"H,W\"", error);
     d->in_h = hw[0];
     d->in_w = n == 2 ? hw[1] : hw[0];
@@ -645,7 +647,7 @@ setup_windows (GnetDetector * d, const GnetDetectorParams * p, GError ** error)
     memcpy (windows, p->windows, p->n_windows * sizeof (gint));
     n = p->n_windows;
   } else if (v) {
-    if (!parse_ints (v, windows, GNET_MAX_WINDOWS, &n))
+    if (!gnet_parse_sizes (v, windows, GNET_MAX_WINDOWS, &n))
       return meta_error (d, GNET_META_WINDOWS, v,
           "comma-separated window sizes", error);
   } else {

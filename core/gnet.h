@@ -337,6 +337,13 @@ guint gnet_nms (GnetBox * boxes, guint n_boxes, gfloat iou_threshold,
     guint max_keep);
 gfloat gnet_box_iou (const GnetBox * a, const GnetBox * b);
 
+/* The comma-separated settings that model metadata and element properties
+ * share.  "0.485, 0.456, 0.406" -> exactly n finite floats; "96,160,256" ->
+ * 1 to max sizes in pixels, each in 1..8192.  FALSE on anything else. */
+gboolean gnet_parse_floats (const gchar * text, gfloat * out, guint n);
+gboolean gnet_parse_sizes (const gchar * text, gint * out, guint max,
+    guint * n);
+
 /* Reads a labels file: one label per line, blank lines at the end ignored;
  * "n01440764 tench, Tinca tinca" lines (ImageNet synset.txt) keep their
  * text after the first space.  NULL-terminated; free with g_strfreev. */

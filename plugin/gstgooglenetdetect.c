@@ -652,45 +652,6 @@ is_unset (const gchar * str)
   return str == NULL || *str == '\0';
 }
 
-/* "a,b,c" -> three finite floats. */
-static gboolean
-parse_triple (const gchar * str, gfloat out[3])
-{
-  gchar **parts = g_strsplit (str, ",", -1);
-  gboolean ok = g_strv_length (parts) == 3;
-  guint i;
-
-  for (i = 0; ok && i < 3; i++) {
-    gchar *end;
-    gdouble v = g_ascii_strtod (g_strstrip (parts[i]), &end);
-
-    ok = end != parts[i] && *end == '\0' && isfinite (v);
-    out[i] = v;
-  }
-  g_strfreev (parts);
-  return ok;
-}
-
-/* "96,160,256" -> window sizes in pixels. */
-static gboolean
-parse_windows (const gchar * str, gint * out, guint * n_out)
-{
-  gchar **parts = g_strsplit (str, ",", -1);
-  guint n = g_strv_length (parts), i;
-  gboolean ok = n >= 1 && n <= GNET_MAX_WINDOWS;
-
-  for (i = 0; ok && i < n; i++) {
-    gchar *end;
-    gint64 v = g_ascii_strtoll (g_strstrip (parts[i]), &end, 10);
-
-    ok = end != parts[i] && *end == '\0' && v > 0 && v <= 65536;
-    out[i] = v;
-  }
-  *n_out = ok ? n : 0;
-  g_strfreev (parts);
-  return ok;
-}
-
 /* Fills params from the properties; called with the object lock held.
  * Strings the params point to are copied into self->active_*. */
 static gboolean
@@ -710,18 +671,19 @@ gst_googlenet_detect_fill_params (GstGooglenetDetect * self,
 
   if (!is_unset (self->mean)) {
     params->has_mean = TRUE;
-    if (!parse_triple (self->mean, params->mean))
+    if (!gnet_parse_floats (self->mean, params->mean, 3))
       goto bad_mean;
   }
   if (!is_unset (self->std)) {
     params->has_std = TRUE;
-    if (!parse_triple (self->std, params->std)
+    if (!gnet_parse_floats (self->std, params->std, 3)
         || params->std[0] == 0.0f || params->std[1] == 0.0f
         || params->std[2] == 0.0f)
       goto bad_std;
   }
   if (!is_unset (self->windows)
-      && !parse_windows (self->windows, params->windows, &params->n_windows))
+      && !gnet_parse_sizes (self->windows, params->windows,
+          GNET_MAX_WINDOWS, &params->n_windows))
     goto bad_windows;
 
   g_free (self->active_labels_file);
