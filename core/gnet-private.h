@@ -244,6 +244,9 @@ struct _GnetSession
   guint n_plans;
 };
 
+/* Thread count of the session running in the calling thread (0: none). */
+extern __thread gint gnet__run_threads;
+
 gboolean gnet__session_plan (GnetSession * session,
     const GnetTensor * inputs, guint n_inputs, GError ** error);
 void gnet__session_clear_plan (GnetSession * session);

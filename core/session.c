@@ -153,11 +153,13 @@ gnet_session_run (GnetSession * s, const GnetTensor * inputs, guint n_inputs,
   }
   if (openblas_get_num_threads () != s->n_threads)
     openblas_set_num_threads (s->n_threads);
+  gnet__run_threads = s->n_threads;
   for (guint i = 0; i < s->n_steps; i++) {
     GnetStep *st = &s->steps[i];
     if (!st->skip)
       st->node->op->forward (st->node, st->in, st->out, s->scratch);
   }
+  gnet__run_threads = 0;
   return TRUE;
 }
 

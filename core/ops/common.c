@@ -4,9 +4,18 @@
 #include <cblas.h>
 #include <string.h>
 
+/* Set by gnet_session_run() for the run going on in this thread, so that
+ * sessions with different thread counts in different threads each split
+ * their own work their own way. */
+__thread gint gnet__run_threads;
+
 guint
 gnet__op_threads (void)
 {
+  /* Operators called outside a session (the operator tests) follow
+   * OpenBLAS's setting. */
+  if (gnet__run_threads > 0)
+    return (guint) gnet__run_threads;
   return (guint) MAX (1, openblas_get_num_threads ());
 }
 
