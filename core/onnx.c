@@ -366,14 +366,16 @@ convert_attr (Loader * l, Onnx__NodeProto * np, Onnx__AttributeProto * ap,
   return TRUE;
 }
 
-/* Turns a Constant node into a constant value named after its output. */
+/* Turns a Constant node into a constant value named after its output; the
+ * node is then dropped. */
 static gboolean
 fold_constant_node (Loader * l, GnetNode * n, GError ** error)
 {
   GnetTensor t = { 0 };
   const GnetAttr *a;
+  GnetValue *v;
 
-  if (n->n_outputs != 1 || n->n_inputs != 0) {
+  if (n->n_outputs != 1 || n->outputs[0] < 0 || n->n_inputs != 0) {
     g_set_error (error, GNET_ERROR, GNET_ERROR_GRAPH,
         "%s: node '%s' (Constant): needs no input and one output", l->file,
         n->name);
@@ -413,7 +415,14 @@ fold_constant_node (Loader * l, GnetNode * n, GError ** error)
         "value_float(s), value_int(s))", l->file, n->name);
     return FALSE;
   }
-  n->params = g_memdup2 (&t, sizeof (t));
+  v = gnet__model_value (l->model, n->outputs[0]);
+  v->is_const = TRUE;
+  v->dtype = t.dtype;
+  v->ndim = t.ndim;
+  memcpy (v->dims, t.dims, sizeof (v->dims));
+  v->data = t.data;
+  v->producer = -1;
+  n->removed = TRUE;
   return TRUE;
 }
 
@@ -599,20 +608,8 @@ bind_operators (Loader * l, GError ** error)
     GnetNode *n = gnet__model_node (m, i);
 
     if (g_str_equal (n->op_type, "Constant")) {
-      GnetTensor *t;
-      GnetValue *v;
-
       if (!fold_constant_node (l, n, error))
         return FALSE;
-      t = n->params;
-      v = gnet__model_value (m, n->outputs[0]);
-      v->is_const = TRUE;
-      v->dtype = t->dtype;
-      v->ndim = t->ndim;
-      memcpy (v->dims, t->dims, sizeof (v->dims));
-      v->data = t->data;
-      v->producer = -1;
-      n->removed = TRUE;
       continue;
     }
     n->op = gnet__op_lookup (n->op_type);
