@@ -31,10 +31,17 @@
  * Class probabilities: softmax of the head's output (a model that exports
  * logits gets a softmax here; one that ends in Softmax is not normalised
  * twice).  A window gives a box when its best class among the kept,
- * non-background classes reaches the threshold.  With refine=cam the box
- * becomes the class activation map's region (cam.c; with a background
- * class, the map of the class's weights minus the background's).  Then
- * per-class NMS, max-detections by confidence, and clipping to the frame.
+ * non-background classes reaches the threshold.
+ *
+ * The box: the window itself, unless the model has a box regressor (a
+ * second output computed by a Gemm straight from F flattened, giving the
+ * object's x0, y0, x1, y1 in units of the window, as OverFeat's regression
+ * network does); then the regressed box, computed here from the window's
+ * cells of F, so dense and crops share it too.  With refine=cam the box is
+ * tightened to the class activation map's region (cam.c; with a background
+ * class, the map of the class's weights minus the background's), inside
+ * the regressed box when there is one.  Then per-class NMS, max-detections
+ * by confidence, and clipping to the frame.
  *
  * Pre-processing comes from the model's metadata (keys in gnet.h): labels,
  * mean, std, color_order, input_range, background_class, input_size,
@@ -118,6 +125,11 @@ struct _GnetDetector
   gfloat *head_w;               /* n_classes x C, alpha folded in */
   gfloat *head_b;               /* n_classes, beta folded in */
   gfloat *cam_w;                /* C: one class's CAM weights */
+  gint feature_value;           /* F's value in the model */
+  /* Box regressor, when the model has one: 4 x (C x cells), alpha folded
+   * in; outputs in units of the model input. */
+  gfloat *box_w;
+  gfloat box_b[4];
   gboolean output_is_prob;      /* no head: model output is a softmax */
   guint max_batch;              /* crops: windows per run */
   gint step_x, step_y;          /* level pixels between windows */
@@ -419,26 +431,17 @@ plain_average_pool (const GnetNode * n, gint64 kernel[2])
   return TRUE;
 }
 
-/* Finds [Softmax] <- Gemm <- views <- GlobalAveragePool/AveragePool <- F,
- * records F and the Gemm's weights.  FALSE (no error) when the graph ends
- * some other way; *why says what did not match. */
+/* Reads a Gemm y = alpha x B + beta c with constant B and c as rows of
+ * weights: *w is k x ch (alpha folded in), *bias k values (beta folded
+ * in).  FALSE (no error) when it is not such a plain product. */
 static gboolean
-find_head (GnetDetector * d, gint64 kernel[2], const gchar ** why)
+gemm_weights (GnetModel * m, const GnetNode * gemm, gfloat ** w,
+    gfloat ** bias, gint64 * k_out, gint64 * ch_out, const gchar ** why)
 {
-  GnetModel *m = d->model;
-  gint v = skip_views (m, g_array_index (m->outputs, gint, 0), FALSE);
-  GnetNode *n = producer (m, v), *gemm;
   const GnetValue *b, *c;
   gfloat alpha, beta;
   gint64 ta, tb, k, ch;
 
-  if (op_is (n, "Softmax"))
-    n = producer (m, skip_views (m, n->inputs[0], FALSE));
-  if (!op_is (n, "Gemm")) {
-    *why = "the output is not computed by a Gemm (with or without Softmax)";
-    return FALSE;
-  }
-  gemm = n;
   b = const_input (m, gemm, 1);
   c = gemm->n_inputs > 2 && gemm->inputs[2] >= 0 ? const_input (m, gemm, 2)
       : NULL;
@@ -454,10 +457,42 @@ find_head (GnetDetector * d, gint64 kernel[2], const gchar ** why)
   k = tb ? b->dims[0] : b->dims[1];
   ch = tb ? b->dims[1] : b->dims[0];
   if (c && value_numel (c) != k && value_numel (c) != 1) {
-    *why = "the final Gemm's bias is not one value per class";
+    *why = "the final Gemm's bias is not one value per output";
     return FALSE;
   }
+  *w = g_new (gfloat, k * ch);
+  *bias = g_new0 (gfloat, k);
+  for (gint64 i = 0; i < k; i++) {
+    const gfloat *bw = b->data, *bc = c ? c->data : NULL;
 
+    for (gint64 j = 0; j < ch; j++)
+      (*w)[i * ch + j] = alpha * (tb ? bw[i * ch + j] : bw[j * k + i]);
+    if (bc)
+      (*bias)[i] = beta * bc[value_numel (c) == 1 ? 0 : i];
+  }
+  *k_out = k;
+  *ch_out = ch;
+  return TRUE;
+}
+
+/* Finds [Softmax] <- Gemm <- views <- GlobalAveragePool/AveragePool <- F,
+ * records F and the Gemm's weights.  FALSE (no error) when the graph ends
+ * some other way; *why says what did not match. */
+static gboolean
+find_head (GnetDetector * d, gint64 kernel[2], const gchar ** why)
+{
+  GnetModel *m = d->model;
+  gint v = skip_views (m, g_array_index (m->outputs, gint, 0), FALSE);
+  GnetNode *n = producer (m, v), *gemm;
+  gint64 k, ch;
+
+  if (op_is (n, "Softmax"))
+    n = producer (m, skip_views (m, n->inputs[0], FALSE));
+  if (!op_is (n, "Gemm")) {
+    *why = "the output is not computed by a Gemm (with or without Softmax)";
+    return FALSE;
+  }
+  gemm = n;
   n = producer (m, skip_views (m, gemm->inputs[0], TRUE));
   kernel[0] = kernel[1] = 0;
   if (!op_is (n, "GlobalAveragePool")
@@ -465,20 +500,44 @@ find_head (GnetDetector * d, gint64 kernel[2], const gchar ** why)
     *why = "the Gemm's input is not an average pooling to 1x1";
     return FALSE;
   }
+  if (!gemm_weights (m, gemm, &d->head_w, &d->head_b, &k, &ch, why))
+    return FALSE;
+  d->feature_value = n->inputs[0];
   d->feature = g_strdup (gnet__model_value (m, n->inputs[0])->name);
   d->channels = ch;
   d->n_classes = k;
-  d->head_w = g_new (gfloat, k * ch);
-  d->head_b = g_new0 (gfloat, k);
-  for (gint64 i = 0; i < k; i++) {
-    const gfloat *bw = b->data, *bc = c ? c->data : NULL;
-
-    for (gint64 j = 0; j < ch; j++)
-      d->head_w[i * ch + j] = alpha * (tb ? bw[i * ch + j] : bw[j * k + i]);
-    if (bc)
-      d->head_b[i] = beta * bc[value_numel (c) == 1 ? 0 : i];
-  }
   return TRUE;
+}
+
+/* A box regressor: another output computed by a Gemm of 4 rows straight
+ * from F flattened (C x cells, at the model input size).  Other outputs
+ * are ignored. */
+static void
+find_box_head (GnetDetector * d)
+{
+  GnetModel *m = d->model;
+  gint64 in = (gint64) d->channels * d->cells_h * d->cells_w;
+
+  for (guint o = 1; o < m->outputs->len; o++) {
+    gint v = skip_views (m, g_array_index (m->outputs, gint, o), FALSE);
+    GnetNode *gemm = producer (m, v);
+    gfloat *w = NULL, *bias = NULL;
+    gint64 k, ch;
+    const gchar *why;
+
+    if (!op_is (gemm, "Gemm")
+        || skip_views (m, gemm->inputs[0], TRUE) != d->feature_value
+        || !gemm_weights (m, gemm, &w, &bias, &k, &ch, &why))
+      continue;
+    if (k == 4 && ch == in) {
+      d->box_w = w;
+      memcpy (d->box_b, bias, sizeof (d->box_b));
+      g_free (bias);
+      return;
+    }
+    g_free (w);
+    g_free (bias);
+  }
 }
 
 static GnetTensor
@@ -545,6 +604,7 @@ probe_head (GnetDetector * d, const gint64 kernel[2], const gchar ** why,
   d->cells_w = fw;
   d->net_stride = d->in_h / (fh2 - fh);
   d->has_head = TRUE;
+  find_box_head (d);
   return TRUE;
 
 failed:
@@ -810,6 +870,7 @@ gnet_detector_free (GnetDetector * d)
   g_free (d->head_w);
   g_free (d->head_b);
   g_free (d->cam_w);
+  g_free (d->box_w);
   gnet_model_unref (d->model);
   g_free (d);
 }
@@ -1105,6 +1166,35 @@ cam_weights (GnetDetector * d, gint k)
   return d->cam_w;
 }
 
+/* The regressed box of one window, in level pixels relative to the
+ * window's corner; at least one pixel wide and tall. */
+static void
+regress_box (const GnetDetector * d, const WindowFeatures * wf, gfloat wb[4])
+{
+  const gfloat *w = d->box_w;
+
+  for (gint i = 0; i < 4; i++) {
+    gfloat s = d->box_b[i];
+
+    for (gint c = 0; c < d->channels; c++)
+      for (gint y = 0; y < d->cells_h; y++) {
+        const gfloat *f = wf->base + c * wf->channel_stride
+            + y * wf->row_stride;
+
+        for (gint x = 0; x < d->cells_w; x++)
+          s += *w++ * f[x];
+      }
+    wb[i] = s * (i % 2 ? d->in_h : d->in_w);
+  }
+  for (gint i = 0; i < 2; i++)
+    if (wb[i + 2] < wb[i] + 1.0f) {
+      gfloat mid = 0.5f * (wb[i] + wb[i + 2]);
+
+      wb[i] = mid - 0.5f;
+      wb[i + 2] = mid + 0.5f;
+    }
+}
+
 /* Turns column j of the scores into a box if it passes, for the window at
  * level pixels (px, py). */
 static void
@@ -1126,9 +1216,27 @@ consider (GnetDetector * d, const Level * l, gint n, gint j, gint px,
   }
   if (best < 0 || conf < d->threshold || d->n_boxes >= d->box_capacity)
     return;
-  if (d->refine == GNET_REFINE_CAM && wf != NULL)
-    gnet__cam_box (&d->cam, cam_weights (d, best), d->channels, wf->base,
-        wf->channel_stride, wf->row_stride, wb);
+  if (d->box_w != NULL && wf != NULL)
+    regress_box (d, wf, wb);
+  if (d->refine == GNET_REFINE_CAM && wf != NULL) {
+    gfloat cb[4] = { 0, 0, d->in_w, d->in_h };
+    static int how = -1;
+    if (how < 0) { const char *e = g_getenv ("GNET_CAM_COMBINE"); how = e ? atoi (e) : 0; }
+    if (gnet__cam_box (&d->cam, cam_weights (d, best), d->channels, wf->base,
+        wf->channel_stride, wf->row_stride, cb)) {
+      if (d->box_w == NULL || how == 0)
+        memcpy (wb, cb, sizeof (cb));
+      else if (how == 1) {
+        gfloat ib[4] = { MAX (wb[0], cb[0]), MAX (wb[1], cb[1]), MIN (wb[2], cb[2]), MIN (wb[3], cb[3]) };
+        if (ib[2] - ib[0] >= 0.5f * (wb[2] - wb[0]) && ib[3] - ib[1] >= 0.5f * (wb[3] - wb[1]))
+          memcpy (wb, ib, sizeof (ib));
+      } else if (how == 2) {
+        for (int i = 0; i < 4; i++) wb[i] = 0.5f * (wb[i] + cb[i]);
+      } else if (how == 3) {
+        for (int i = 0; i < 4; i++) wb[i] = 0.75f * wb[i] + 0.25f * cb[i];
+      }
+    }
+  }
 
   box = &d->boxes[d->n_boxes++];
   box->x0 = (px + wb[0]) * l->sx;

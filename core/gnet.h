@@ -240,7 +240,11 @@ typedef enum
 
 typedef enum
 {
-  GNET_REFINE_NONE,             /* the window is the box */
+  /* The model's box: the window, or, for a model with a box regressor
+   * (a second output computed by a Gemm of 4 rows from the last feature
+   * map flattened, giving x0, y0, x1, y1 in units of the window), the
+   * regressed box. */
+  GNET_REFINE_NONE,
   GNET_REFINE_CAM,              /* tighten to the class activation map */
   GNET_REFINE_COUNT
 } GnetRefine;
@@ -297,8 +301,8 @@ typedef struct _GnetDetector GnetDetector;
 void gnet_detector_params_init (GnetDetectorParams * params);
 
 /* Checks the model can be used as a sliding-window classifier (one 4-D
- * float input, class scores out, labels matching the class count) and
- * prepares both strategies. */
+ * float input, class scores out as the first output, labels matching the
+ * class count) and prepares both strategies. */
 GnetDetector *gnet_detector_new (GnetModel * model,
     const GnetDetectorParams * params, GError ** error);
 void gnet_detector_free (GnetDetector * detector);

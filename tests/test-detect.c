@@ -817,6 +817,81 @@ test_strategies_agree (void)
   gnet_model_unref (m);
 }
 
+/* A model with a box regressor (a second output, a Gemm over the flattened
+ * feature map): its boxes, not the windows, are the detections, and dense
+ * and crops regress the same boxes. */
+static void
+test_box_head (void)
+{
+  GnetModel *m = load ("detector/detector-box.onnx");
+  GnetModel *plain = load ("detector/detector.onnx");
+  Frame f = scene ();
+  GnetImage im = frame_image (&f);
+  GArray *dense, *crops;
+  gint n_off_grid = 0;
+
+  dense = all_windows (m, GNET_DETECT_MODE_DENSE, GNET_REFINE_NONE, 0.0f, &im,
+      NULL, NULL);
+  crops = all_windows (m, GNET_DETECT_MODE_CROPS, GNET_REFINE_NONE, 0.0f, &im,
+      NULL, NULL);
+  g_assert_cmpuint (dense->len, ==, 17 * 12 + 10 * 7 + 7 * 4);
+  assert_same_boxes (dense, crops, 0.999, 1e-3);
+  /* regressed boxes are not the windows: most are not square, or not on
+   * the grid of window positions */
+  for (guint i = 0; i < dense->len; i++) {
+    const GnetBox *b = &g_array_index (dense, GnetBox, i);
+
+    if (fabsf ((b->x1 - b->x0) - (b->y1 - b->y0)) > 0.5f
+        || fmodf (b->x0, 8.0f) > 0.5f)
+      n_off_grid++;
+  }
+  g_assert_cmpint (n_off_grid, >, (gint) dense->len / 2);
+  g_array_unref (crops);
+  g_array_unref (dense);
+
+  /* on the scene, each strategy finds both objects, and tighter than the
+   * best window of the same network without its box head does */
+  for (GnetDetectMode mode = 0; mode < GNET_DETECT_MODE_COUNT; mode++) {
+    GnetDetector *d = detector_new (m, mode, GNET_REFINE_NONE, NULL);
+    GnetDetector *w = detector_new (plain, mode, GNET_REFINE_NONE, NULL);
+    GArray *boxes, *windows;
+    gdouble best[2] = { 0, 0 }, best_window[2] = { 0, 0 };
+    const GnetBox *truth[2] = { &SQUARE_TRUTH, &DISC_TRUTH };
+
+    /* the box model's classifier is less sure of the square (0.48) */
+    gnet_detector_set_threshold (d, 0.3f);
+    gnet_detector_set_threshold (w, 0.3f);
+    boxes = detect (d, &im);
+    windows = detect (w, &im);
+    dump ("box head", boxes);
+    for (guint t = 0; t < 2; t++) {
+      for (guint i = 0; i < boxes->len; i++) {
+        const GnetBox *b = &g_array_index (boxes, GnetBox, i);
+
+        if (b->class_id == truth[t]->class_id)
+          best[t] = MAX (best[t], gnet_box_iou (b, truth[t]));
+      }
+      for (guint i = 0; i < windows->len; i++) {
+        const GnetBox *b = &g_array_index (windows, GnetBox, i);
+
+        if (b->class_id == truth[t]->class_id)
+          best_window[t] = MAX (best_window[t], gnet_box_iou (b, truth[t]));
+      }
+      g_test_message ("mode %d object %u: IoU %.3f with the box head, %.3f "
+          "with windows", mode, t, best[t], best_window[t]);
+      g_assert_cmpfloat (best[t], >=, 0.75);
+    }
+    g_assert_cmpfloat (best[0] + best[1], >, best_window[0] + best_window[1]);
+    g_array_unref (windows);
+    g_array_unref (boxes);
+    gnet_detector_free (w);
+    gnet_detector_free (d);
+  }
+  g_free (f.rgb);
+  gnet_model_unref (plain);
+  gnet_model_unref (m);
+}
+
 /* Frames of one size are planned once: later ones reuse every plan. */
 static void
 test_plans (gconstpointer data)
@@ -1359,7 +1434,8 @@ test_default_model (void)
   gchar *model_path = g_build_filename (dir, "default.onnx", NULL);
   gchar *win_path = g_build_filename (dir, "reference-windows.npy", NULL);
   gchar *prob_path = g_build_filename (dir, "reference-prob.npy", NULL);
-  GnetTensor prob = { 0 };
+  gchar *box_path = g_build_filename (dir, "reference-box.npy", NULL);
+  GnetTensor prob = { 0 }, ref_box = { 0 };
   GError *error = NULL;
   GnetModel *m;
   guint8 *windows;
@@ -1375,6 +1451,11 @@ test_default_model (void)
   g_assert_no_error (error);
   g_assert_true (gnet_tensor_load_file (prob_path, &prob, &error));
   g_assert_no_error (error);
+  /* the model's box head: PyTorch's boxes, in units of the window */
+  g_assert_true (gnet_tensor_load_file (box_path, &ref_box, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (ref_box.ndim, ==, 2);
+  g_assert_cmpint (ref_box.dims[1], ==, 4);
   windows = load_npy_u8 (win_path, &size);
   g_assert_nonnull (windows);
   g_assert_cmpuint (prob.ndim, ==, 2);
@@ -1400,6 +1481,7 @@ test_default_model (void)
         {windows + i * 48 * 48 * 3}, {48 * 3}
       };
       const gfloat *ref = (const gfloat *) prob.data + i * prob.dims[1];
+      const gfloat *rb = (const gfloat *) ref_box.data + i * 4;
       GArray *boxes = detect (d, &im);
       const GnetBox *b;
       gint best = -1;
@@ -1413,12 +1495,17 @@ test_default_model (void)
           i, b->label, b->confidence, ref[best]);
       g_assert_cmpint (b->class_id, ==, best);
       g_assert_cmpfloat (fabsf (b->confidence - ref[best]), <, 1e-4);
-      g_assert_cmpfloat (b->x1 - b->x0, ==, 48.0f);
+      /* in frame pixels, clipped to the 48x48 frame */
+      g_assert_cmpfloat_with_epsilon (b->x0, CLAMP (rb[0] * 48, 0, 48), 1e-3);
+      g_assert_cmpfloat_with_epsilon (b->y0, CLAMP (rb[1] * 48, 0, 48), 1e-3);
+      g_assert_cmpfloat_with_epsilon (b->x1, CLAMP (rb[2] * 48, 0, 48), 1e-3);
+      g_assert_cmpfloat_with_epsilon (b->y1, CLAMP (rb[3] * 48, 0, 48), 1e-3);
       g_array_unref (boxes);
     }
     gnet_detector_free (d);
   }
   gnet_tensor_clear (&prob);
+  gnet_tensor_clear (&ref_box);
   g_free (windows);
   gnet_model_unref (m);
 out:
@@ -1426,6 +1513,7 @@ out:
   g_free (model_path);
   g_free (win_path);
   g_free (prob_path);
+  g_free (box_path);
 }
 
 static void
@@ -1554,6 +1642,7 @@ main (int argc, char **argv)
       GINT_TO_POINTER (GNET_DETECT_MODE_CROPS), test_detect_scene);
   g_test_add_func ("/detect/strategies-agree", test_strategies_agree);
   g_test_add_func ("/detect/no-head", test_no_head);
+  g_test_add_func ("/detect/box-head", test_box_head);
   g_test_add_data_func ("/detect/plans/dense",
       GINT_TO_POINTER (GNET_DETECT_MODE_DENSE), test_plans);
   g_test_add_data_func ("/detect/plans/crops",

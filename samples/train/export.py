@@ -4,7 +4,8 @@
   /usr/bin/python3 samples/train/export.py [--checkpoint build-train/checkpoint.pt]
 
 Writes samples/models/default.onnx (no auxiliary heads, softmax included,
-opset 13, input "data" Nx3xHxW, output "prob" Nx11) with the metadata the
+opset 13, input "data" Nx3xHxW, outputs "prob" Nx11 and "box" Nx4, the
+item's box in units of the window, from the box head) with the metadata the
 detector reads, so the element needs no other file; default.json with the
 test-split accuracy; and a small reference for cross-checking the C engine:
 reference-windows.npy (uint8 RGB windows), reference-input.npy (the
@@ -32,17 +33,18 @@ sys.path.insert(0, HERE)
 import model  # noqa: E402
 import windows  # noqa: E402
 import render  # noqa: E402
+import train  # noqa: E402
 
 SUPPORTED = {"Conv", "Relu", "MaxPool", "AveragePool", "GlobalAveragePool",
              "LRN", "Concat", "Gemm", "MatMul", "Flatten", "Reshape",
              "Dropout", "Softmax", "BatchNormalization", "Add", "Clip",
              "Sigmoid", "Identity", "Constant"}
-WINDOWS = (96, 176)
+WINDOWS = train.WINDOWS
 
 
 def load(path):
     ck = torch.load(path, map_location="cpu")
-    net = model.GoogLeNet(n_classes=11, width=ck["width"])
+    net = model.GoogLeNet(n_classes=11, width=ck["width"], size=ck["size"])
     net.load_state_dict(ck["state"])
     net.eval()
     return net, ck
@@ -55,19 +57,22 @@ def normalise(x, mean, std):
 
 
 def probabilities(exp, x, mean, std, bs=500):
-    out = []
+    """(class probabilities, boxes) of the exported graph."""
+    prob, box = [], []
     with torch.no_grad():
         for i in range(0, len(x), bs):
-            out.append(exp(normalise(x[i:i + bs], mean, std)).numpy())
-    return np.concatenate(out)
+            p, b = exp(normalise(x[i:i + bs], mean, std))
+            prob.append(p.numpy())
+            box.append(b.numpy())
+    return np.concatenate(prob), np.concatenate(box)
 
 
 def export(exp, ck, path, extra):
     size = ck["size"]
     torch.onnx.export(
         exp, torch.zeros(1, 3, size, size), path, opset_version=13,
-        input_names=["data"], output_names=["prob"],
-        dynamic_axes={"data": {0: "N"}, "prob": {0: "N"}},
+        input_names=["data"], output_names=["prob", "box"],
+        dynamic_axes={"data": {0: "N"}, "prob": {0: "N"}, "box": {0: "N"}},
         do_constant_folding=True)
     m = onnx.load(path)
     ops = {n.op_type for n in m.graph.node}
@@ -109,7 +114,7 @@ def opencv_probabilities(path, inp):
     outs = []
     for i in range(0, len(inp), 250):
         net.setInput(inp[i:i + 250])
-        outs.append(net.forward())
+        outs.append(net.forward("prob"))
     return np.concatenate(outs)
 
 
@@ -131,7 +136,10 @@ def main():
 
     images, labels = render.load_split("t10k")
     x = windows.single_windows(images, size)
-    prob = probabilities(exp, x, ck["mean"], ck["std"])
+    prob, box = probabilities(exp, x, ck["mean"], ck["std"])
+    ious = train.iou(box, windows.single_window_boxes(images, size))
+    print("box head on the test windows: mean IoU %.3f, %.3f at >= 0.5" %
+          (ious.mean(), (ious >= 0.5).mean()))
     pred10 = prob[:, :10].argmax(1)
     acc10 = float((pred10 == labels).mean())
     acc11 = float((prob.argmax(1) == labels).mean())
@@ -169,6 +177,8 @@ def main():
             inp[pick].astype(np.float32))
     np.save(os.path.join(args.out_dir, "reference-prob.npy"),
             prob[pick].astype(np.float32))
+    np.save(os.path.join(args.out_dir, "reference-box.npy"),
+            box[pick].astype(np.float32))
 
     report = dict(
         model="default.onnx",
@@ -182,6 +192,8 @@ def main():
         windows=list(WINDOWS),
         metadata=meta,
         test_accuracy_10way=acc10,
+        test_box_iou_mean=float(ious.mean()),
+        test_box_iou50=float((ious >= 0.5).mean()),
         test_accuracy_11way=acc11,
         test_items=len(x),
         test_definition="each Fashion-MNIST test item, grey on black, "
@@ -196,7 +208,7 @@ def main():
         seed=ck["seed"],
         reference=dict(indices=pick, windows="reference-windows.npy",
                        input="reference-input.npy",
-                       prob="reference-prob.npy"),
+                       prob="reference-prob.npy", box="reference-box.npy"),
     )
     with open(os.path.join(args.out_dir, "default.json"), "w") as f:
         json.dump(report, f, indent=1)

@@ -13,7 +13,14 @@ Changes for this use, and why:
   stride is 16 (not 32) and a 48x48 window ends in a 3x3 map: in dense mode
   the detector then steps by a third of the window;
 - every convolution has BatchNorm (folded into the convolution at export by
-  the engine), which trains much faster than the paper's LRN.
+  the engine), which trains much faster than the paper's LRN;
+- a box head next to the classifier (OverFeat, Sermanet et al. 2014): one
+  linear layer over the flattened last feature map (4x4 cells at input 48)
+  regresses the item's tight box (x0, y0, x1, y1) in units of the window.
+  Windows are square and step by a third of their side; the box head says
+  where in the window the item is and how tall or wide it is.  The
+  classifier itself is unchanged (global average pooling, one fc), so the
+  class activation map still works.
 """
 
 import torch
@@ -80,7 +87,8 @@ class AuxHead(nn.Module):
 
 
 class GoogLeNet(nn.Module):
-    def __init__(self, n_classes=11, width=0.25, aux=True, dropout=0.4):
+    def __init__(self, n_classes=11, width=0.25, aux=True, dropout=0.4,
+                 size=48, box=True):
         super().__init__()
         c64, c192 = scaled(64, width), scaled(192, width)
         self.stem = nn.Sequential(
@@ -103,6 +111,17 @@ class GoogLeNet(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(c, n_classes)
         self.n_features = c
+        self.box = None
+        if box:
+            with torch.no_grad():
+                was = self.training
+                self.eval()
+                cells = self.features(torch.zeros(1, 3, size, size))[0]
+                self.train(was)
+            self.box = nn.Linear(cells[0].numel(), 4)
+            nn.init.zeros_(self.box.weight)
+            with torch.no_grad():
+                self.box.bias.copy_(torch.tensor([0.2, 0.2, 0.8, 0.8]))
 
     def features(self, x):
         aux = []
@@ -120,25 +139,31 @@ class GoogLeNet(nn.Module):
         return x, aux
 
     def forward(self, x):
-        x, aux = self.features(x)
-        x = F.adaptive_avg_pool2d(x, 1)
+        """Training: (logits, box or None, aux logits); else logits."""
+        f, aux = self.features(x)
+        x = F.adaptive_avg_pool2d(f, 1)
         x = self.fc(self.dropout(torch.flatten(x, 1)))
-        if self.training and aux:
-            return x, aux
+        if self.training:
+            box = self.box(torch.flatten(f, 1)) if self.box else None
+            return x, box, aux
         return x
 
 
 class Exported(nn.Module):
-    """Inference graph: no auxiliary heads, softmax included."""
+    """Inference graph: no auxiliary heads, softmax included; the box head,
+    when there is one, as a second output."""
 
     def __init__(self, net):
         super().__init__()
         self.net = net
 
     def forward(self, x):
-        x, _ = self.net.features(x)
-        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
-        return torch.softmax(self.net.fc(self.net.dropout(x)), 1)
+        f, _ = self.net.features(x)
+        x = torch.flatten(F.adaptive_avg_pool2d(f, 1), 1)
+        prob = torch.softmax(self.net.fc(self.net.dropout(x)), 1)
+        if self.net.box is None:
+            return prob
+        return prob, self.net.box(torch.flatten(f, 1))
 
 
 def count_macs(net, size):

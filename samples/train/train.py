@@ -33,6 +33,9 @@ import windows  # noqa: E402
 import render  # noqa: E402  (windows put samples/scenes on the path)
 
 SEED = 20240607
+# Recommended window sizes (frame pixels) for 640x480 scenes with items of
+# 48-160 px: every item has a level where it spans 40-80% of the window.
+WINDOWS = (80, 128, 208)
 N_VAL_ITEMS = 5000
 
 
@@ -43,6 +46,13 @@ def split_items(seed=SEED):
     return (images[train], labels[train]), (images[val], labels[val])
 
 
+BOX_WEIGHT = 5.0      # box loss (smooth L1, window units) vs cross-entropy
+BOX_BETA = 0.02
+# The box head reads 2048 unnormalised features: at the backbone's learning
+# rate one step would throw its outputs far off, so it learns slower.
+BOX_LR = 0.01
+
+
 def _gen(job):
     which, n, seed, size = job
     tr, va = split_items()
@@ -50,64 +60,105 @@ def _gen(job):
     return windows.make_windows(images, labels, n, seed, size)
 
 
-def build_data(n_train, n_val, size, cache, workers=2):
+def build_data(n_train, n_val, size, cache, data_seed=0, workers=2):
     """Windows are drawn once (in `workers` processes) and cached: drawing
     costs about as much as one epoch of training."""
     if cache and os.path.exists(cache):
         d = np.load(cache)
         if len(d["xt"]) == n_train and len(d["xv"]) == n_val:
-            return d["xt"], d["yt"], d["xv"], d["yv"]
+            return (d["xt"], d["yt"], d["bt"], d["xv"], d["yv"], d["bv"])
     chunks = 8
-    jobs = [("train", n_train // chunks, SEED + 1 + i, size)
+    base = SEED + 1000 * data_seed
+    jobs = [("train", n_train // chunks, base + 1 + i, size)
             for i in range(chunks)]
-    jobs.append(("val", n_val, SEED + 100, size))
+    jobs.append(("val", n_val, base + 100, size))
     with mp.Pool(workers) as pool:
         parts = pool.map(_gen, jobs)
     xt = np.concatenate([p[0] for p in parts[:-1]])
     yt = np.concatenate([p[1] for p in parts[:-1]])
-    xv, yv = parts[-1]
+    bt = np.concatenate([p[2] for p in parts[:-1]])
+    xv, yv, bv = parts[-1]
     if cache:
         os.makedirs(os.path.dirname(cache), exist_ok=True)
-        np.savez(cache, xt=xt, yt=yt, xv=xv, yv=yv)
-    return xt, yt, xv, yv
+        np.savez(cache, xt=xt, yt=yt, bt=bt, xv=xv, yv=yv, bv=bv)
+    return xt, yt, bt, xv, yv, bv
 
 
 def to_tensor(x, mean, std):
+    """NHWC uint8 -> normalised float NCHW in channels-last memory, which
+    oneDNN's CPU convolutions run faster."""
     t = torch.from_numpy(x).permute(0, 3, 1, 2).float().div_(255.0)
-    return (t - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1)
+    t = (t - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1)
+    return t.contiguous(memory_format=torch.channels_last)
 
 
-def augment(x, gen):
+def augment(x, b, gen):
     """Per batch, on uint8 NHWC numpy: flips, a small shift, channel order
-    (colour) permutation, brightness and contrast."""
-    n = len(x)
-    x = x.copy()
+    (colour) permutation, brightness and contrast.  Box targets (window
+    units, NaN for background) follow the flip and the shift."""
+    n, size = len(x), x.shape[2]
+    x, b = x.copy(), b.copy()
     flip = gen.random(n) < 0.5
     x[flip] = x[flip, :, ::-1]
+    b[flip, 0], b[flip, 2] = 1.0 - b[flip, 2], 1.0 - b[flip, 0]
     dx, dy = gen.integers(-3, 4, 2)
     x = np.roll(x, (int(dy), int(dx)), axis=(1, 2))
+    b[:, 0::2] += dx / size
+    b[:, 1::2] += dy / size
     perm = gen.random(n) < 0.5
     x[perm] = x[perm][..., gen.permutation(3)]
     xf = x.astype(np.float32)
     c = gen.uniform(0.75, 1.25, (n, 1, 1, 1)).astype(np.float32)
-    b = gen.uniform(-25, 25, (n, 1, 1, 1)).astype(np.float32)
+    shift = gen.uniform(-25, 25, (n, 1, 1, 1)).astype(np.float32)
     m = xf.mean(axis=(1, 2, 3), keepdims=True)
-    xf = (xf - m) * c + m + b
+    xf = (xf - m) * c + m + shift
     inv = gen.random(n) < 0.1  # negatives: light items on dark and reverse
     xf[inv] = 255.0 - xf[inv]
-    return np.clip(xf, 0, 255).astype(np.uint8)
+    return np.clip(xf, 0, 255).astype(np.uint8), b
 
 
-def evaluate(net, x, y, mean, std, bs=500):
+def box_loss(pred, target):
+    """Smooth L1 over positive windows (finite targets), in window units."""
+    pos = torch.isfinite(target[:, 0])
+    if pred is None or not pos.any():
+        return torch.zeros(())
+    return F.smooth_l1_loss(pred[pos], target[pos], beta=BOX_BETA)
+
+
+def iou(a, b):
+    """Row-wise IoU of two Nx4 arrays of (x0, y0, x1, y1)."""
+    w = np.clip(np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]),
+                0, None)
+    h = np.clip(np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]),
+                0, None)
+    inter = w * h
+    area = lambda r: (r[:, 2] - r[:, 0]) * (r[:, 3] - r[:, 1])  # noqa: E731
+    return inter / np.maximum(area(a) + area(b) - inter, 1e-9)
+
+
+def evaluate(net, x, y, b, mean, std, bs=500):
+    """Main-head loss and 11-way accuracy; and for positive windows the
+    box head's mean IoU with the item's box and the share at IoU >= 0.5."""
     net.eval()
     loss, correct = 0.0, 0
+    boxes = []
     with torch.no_grad():
         for i in range(0, len(x), bs):
-            out = net(to_tensor(x[i:i + bs], mean, std))
+            xb = to_tensor(x[i:i + bs], mean, std)
+            f, _ = net.features(xb)
+            out = net.fc(torch.flatten(F.adaptive_avg_pool2d(f, 1), 1))
             t = torch.from_numpy(y[i:i + bs])
             loss += F.cross_entropy(out, t, reduction="sum").item()
             correct += (out.argmax(1) == t).sum().item()
-    return loss / len(x), correct / len(x)
+            if net.box is not None:
+                boxes.append(net.box(torch.flatten(f, 1)).numpy())
+    res = dict(val_loss=loss / len(x), val_acc=correct / len(x))
+    if boxes:
+        pos = np.isfinite(b[:, 0])
+        ious = iou(np.concatenate(boxes)[pos], b[pos])
+        res.update(val_box_iou=float(ious.mean()),
+                   val_box_iou50=float((ious >= 0.5).mean()))
+    return res
 
 
 def plot(history, path):
@@ -115,7 +166,8 @@ def plot(history, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     ep = [h["epoch"] for h in history]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    boxes = [h for h in history if h.get("val_box_iou") not in (None, "")]
+    fig, (a, b, c) = plt.subplots(1, 3, figsize=(15, 4))
     a.plot(ep, [h["train_loss"] for h in history], "o-", label="train")
     a.plot(ep, [h["val_loss"] for h in history], "s-", label="validation")
     a.set_xlabel("epoch")
@@ -128,6 +180,16 @@ def plot(history, path):
     b.set_ylabel("11-way window accuracy")
     b.legend()
     b.grid(alpha=0.3)
+    c.plot([h["epoch"] for h in boxes],
+           [float(h["val_box_iou"]) for h in boxes], "s-", label="mean IoU")
+    c.plot([h["epoch"] for h in boxes],
+           [float(h["val_box_iou50"]) for h in boxes], "^-",
+           label="share at IoU >= 0.5")
+    c.set_xlabel("epoch")
+    c.set_ylabel("box head on validation items")
+    c.set_ylim(0, 1)
+    c.legend()
+    c.grid(alpha=0.3)
     fig.suptitle("gnet default model: GoogLeNet on Fashion-MNIST windows")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -151,24 +213,34 @@ def main():
     p.add_argument("--resume", metavar="CHECKPOINT",
                    help="continue from a checkpoint for --epochs more "
                         "epochs, the learning rate falling from --lr to 0 "
-                        "(cosine); the history continues")
+                        "(cosine); the history continues.  A checkpoint "
+                        "without a box head gets a new one.")
+    p.add_argument("--epoch-windows", type=int, default=0,
+                   help="windows drawn (without replacement) per epoch; "
+                        "0 = all")
+    p.add_argument("--data-seed", type=int, default=0,
+                   help="draw a different set of training windows")
     args = p.parse_args()
 
     torch.manual_seed(SEED)
     torch.set_num_threads(args.threads)
-    net = model.GoogLeNet(n_classes=11, width=args.width)
-    per, frame = model.dense_macs(net, args.size, (96, 176))
+    net = model.GoogLeNet(n_classes=11, width=args.width, size=args.size)
+    per, frame = model.dense_macs(net, args.size, WINDOWS)
     n_params = sum(p.numel() for n_, p in net.named_parameters()
                    if not n_.startswith("aux"))
     print("model: width %.4g, input %d, stride 16, %d params (no aux), "
-          "%.2f M MACs per window, dense 640x480 with windows 96,176: "
+          "%.2f M MACs per window, dense 640x480 with windows %s: "
           "%.0f M MACs per frame" % (args.width, args.size, n_params,
-                                     per / 1e6, frame / 1e6), flush=True)
+                                     per / 1e6,
+                                     ",".join(map(str, WINDOWS)),
+                                     frame / 1e6), flush=True)
 
     t0 = time.time()
-    cache = os.path.join(args.work, "windows-%d-%d-%d.npz" %
-                         (args.size, args.n_train, args.n_val))
-    xt, yt, xv, yv = build_data(args.n_train, args.n_val, args.size, cache)
+    cache = os.path.join(args.work, "windows-box-%d-%d-%d-%d.npz" %
+                         (args.size, args.n_train, args.n_val,
+                          args.data_seed))
+    xt, yt, bt, xv, yv, bv = build_data(args.n_train, args.n_val, args.size,
+                                        cache, args.data_seed)
     print("data: %d train, %d val windows (%.0f s); train class counts %s" %
           (len(xt), len(xv), time.time() - t0, np.bincount(yt).tolist()),
           flush=True)
@@ -177,57 +249,75 @@ def main():
     std = torch.tensor(sub.std(axis=(0, 1, 2)).mean().repeat(3))
     del sub
 
-    steps = args.epochs * (len(xt) // args.batch)
-    opt = torch.optim.SGD(net.parameters(), lr=args.lr, momentum=0.9,
+    per_epoch = min(args.epoch_windows or len(xt), len(xt))
+    steps = args.epochs * (per_epoch // args.batch)
+    box_params = list(net.box.parameters())
+    ids = set(id(p) for p in box_params)
+    groups = [dict(params=[p for p in net.parameters() if id(p) not in ids]),
+              dict(params=box_params, lr=args.lr * BOX_LR)]
+    opt = torch.optim.SGD(groups, lr=args.lr, momentum=0.9,
                           nesterov=True, weight_decay=1e-4)
     history = []
     first = 1
     if args.resume:
         ck = torch.load(args.resume, map_location="cpu")
-        net.load_state_dict(ck["state"])
+        missing, unexpected = net.load_state_dict(ck["state"], strict=False)
+        if unexpected or any(not k.startswith("box.") for k in missing):
+            raise SystemExit("%s: does not fit this model (missing %s, "
+                             "unexpected %s)" % (args.resume, missing,
+                                                 unexpected))
         mean, std = torch.tensor(ck["mean"]), torch.tensor(ck["std"])
         history = ck["history"]
         first = len(history) + 1
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     else:
         sched = torch.optim.lr_scheduler.OneCycleLR(
-            opt, max_lr=args.lr, total_steps=steps, pct_start=0.2)
+            opt, max_lr=[args.lr, args.lr * BOX_LR], total_steps=steps,
+            pct_start=0.2)
     gen = np.random.default_rng(SEED if first == 1 else SEED + first)
     os.makedirs(args.work, exist_ok=True)
+    net = net.to(memory_format=torch.channels_last)
     for epoch in range(first, first + args.epochs):
         net.train()
         te = time.time()
-        order = gen.permutation(len(xt))
-        tl, tc, tn = 0.0, 0, 0
+        order = gen.permutation(len(xt))[:per_epoch]
+        tl, tb, tc, tn = 0.0, 0.0, 0, 0
         for i in range(0, len(order) - args.batch + 1, args.batch):
             idx = np.sort(order[i:i + args.batch])
-            x = to_tensor(augment(xt[idx], gen), mean, std)
+            xa, ba = augment(xt[idx], bt[idx], gen)
+            x = to_tensor(xa, mean, std)
             y = torch.from_numpy(yt[idx])
-            out, aux = net(x)
+            out, box, aux = net(x)
             loss_main = F.cross_entropy(out, y, label_smoothing=0.05)
-            loss = loss_main + 0.3 * sum(
+            loss_box = box_loss(box, torch.from_numpy(ba))
+            loss = loss_main + BOX_WEIGHT * loss_box + 0.3 * sum(
                 F.cross_entropy(a, y, label_smoothing=0.05) for a in aux)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             sched.step()
             tl += loss_main.item() * len(y)
+            tb += loss_box.item() * len(y)
             tc += (out.argmax(1) == y).sum().item()
             tn += len(y)
-        vl, va = evaluate(net, xv, yv, mean, std)
+        v = evaluate(net, xv, yv, bv, mean, std)
         h = dict(epoch=epoch, train_loss=tl / tn, train_acc=tc / tn,
-                 val_loss=vl, val_acc=va, lr=sched.get_last_lr()[0],
-                 seconds=time.time() - te)
+                 val_loss=v["val_loss"], val_acc=v["val_acc"],
+                 lr=sched.get_last_lr()[0], seconds=time.time() - te,
+                 train_box_loss=tb / tn, val_box_iou=v.get("val_box_iou"),
+                 val_box_iou50=v.get("val_box_iou50"))
         history.append(h)
-        print("epoch %d: train loss %.4f acc %.4f | val loss %.4f acc %.4f "
-              "| %.0f s" % (epoch, h["train_loss"], h["train_acc"], vl, va,
-                            h["seconds"]), flush=True)
+        print("epoch %d: train loss %.4f acc %.4f box %.4f | val loss %.4f "
+              "acc %.4f box IoU %.3f (%.3f >= 0.5) | %.0f s" %
+              (epoch, h["train_loss"], h["train_acc"], h["train_box_loss"],
+               h["val_loss"], h["val_acc"], v.get("val_box_iou", 0),
+               v.get("val_box_iou50", 0), h["seconds"]), flush=True)
         torch.save(dict(state=net.state_dict(), width=args.width,
                         size=args.size, mean=mean.tolist(), std=std.tolist(),
                         history=history, seed=SEED),
                    os.path.join(args.work, "checkpoint.pt"))
         with open(os.path.join(args.out, "history.csv"), "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=list(h.keys()))
+            w = csv.DictWriter(f, fieldnames=list(h.keys()), restval="")
             w.writeheader()
             for r in history:
                 w.writerow({k: ("%.6g" % v if isinstance(v, float) else v)

@@ -3,11 +3,16 @@ detector will see them through a sliding window.
 
 A window of W frame pixels (W varies, 88..192) is drawn at frame scale and
 resized to the network input, as the detector's pyramid does.  Classes 0-9
-are items whose tight box fills 45-100% of the window (a little cut at the
-border allowed); class 10, background, is texture alone, an item cut badly
-(less than 40% of its box inside), an item too small (under 28%), or a
-window inside an item too large to fit.  Items close together are imitated
-by a second item peeking in from a side.
+are items whose tight box's longer side is 40-90% of the window (up to 12%
+of the box cut at the border allowed); class 10, background, is texture
+alone, an item cut badly (less than 40% of its box inside), an item too
+small (under 25%), or a window inside an item too large to fit.  Items
+close together are imitated by a second item peeking in from a side.
+
+Each positive window also carries its box target: the item's tight box
+(x0, y0, x1, y1) in units of the window side, which the box head learns to
+regress (OverFeat); the detector's windows step by a third of their side,
+so the box, not the window, has to say where the item is.
 """
 
 import os
@@ -21,7 +26,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import render  # noqa: E402
 
 BACKGROUND = 10
-POSITIVE_RANGE = (0.45, 1.0)
+POSITIVE_RANGE = (0.4, 0.9)
+POSITIVE_CUT = 0.12
+PLAIN = 0.2
 
 
 def _texture_pool(rng, n=192, side=400):
@@ -101,11 +108,13 @@ def _distractor(rng, canvas, images):
 
 
 def make_window(rng, pool, images, labels, size):
-    """One window: (uint8 HxWx3 RGB, class)."""
+    """One window: (uint8 HxWx3 RGB, class, box).  The box is the item's
+    tight box in units of the window for a positive, NaN for background."""
     w = int(rng.integers(88, 193))
     r = rng.random()
+    target = np.full(4, np.nan, np.float32)
     if r < 0.68:  # an item
-        plain = rng.random() < 0.1
+        plain = rng.random() < PLAIN
         if plain:
             canvas = np.full((w, w, 3), rng.uniform(0, 30), np.float32)
         else:
@@ -116,9 +125,11 @@ def make_window(rng, pool, images, labels, size):
         if rng.random() < 0.5:
             g = g[:, ::-1]
             box = (g.shape[1] - box[2], box[1], g.shape[1] - box[0], box[3])
-        ox, oy = _place_inside(rng, w, box, g.shape)
+        ox, oy = _place_inside(rng, w, box, g.shape, POSITIVE_CUT)
         _paste_styled(rng, canvas, g, ox, oy, box, plain)
         label = int(labels[i])
+        target[:] = (box[0] + ox, box[1] + oy, box[2] + ox, box[3] + oy)
+        target /= w
     else:
         canvas = _crop(rng, pool, w)
         label = BACKGROUND
@@ -132,7 +143,7 @@ def make_window(rng, pool, images, labels, size):
             if pos is not None:
                 _paste_styled(rng, canvas, g, pos[0], pos[1], box)
         elif kind < 0.84:  # too small: a larger window will take it
-            _, g, box = _item(rng, images, rng.uniform(0.12, 0.28) * w)
+            _, g, box = _item(rng, images, rng.uniform(0.12, 0.25) * w)
             ox, oy = _place_inside(rng, w, box, g.shape, 0.0)
             _paste_styled(rng, canvas, g, ox, oy, box)
         else:  # inside an item far too big for the window
@@ -152,7 +163,7 @@ def make_window(rng, pool, images, labels, size):
                                [cv2.IMWRITE_JPEG_QUALITY,
                                 int(rng.integers(35, 90))])
         out = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
-    return out, label
+    return out, label, target
 
 
 def make_windows(images, labels, n, seed, size=48):
@@ -160,17 +171,33 @@ def make_windows(images, labels, n, seed, size=48):
     pool = _texture_pool(rng)
     x = np.empty((n, size, size, 3), np.uint8)
     y = np.empty(n, np.int64)
+    b = np.empty((n, 4), np.float32)
     for k in range(n):
-        x[k], y[k] = make_window(rng, pool, images, labels, size)
-    return x, y
+        x[k], y[k], b[k] = make_window(rng, pool, images, labels, size)
+    return x, y, b
+
+
+def _single_geometry(size):
+    side = int(round(size * 0.75))
+    return side, (size - side) // 2
+
+
+def single_window_boxes(images, size=48):
+    """Tight boxes (window units) of the items in single_windows."""
+    side, pad0 = _single_geometry(size)
+    out = np.empty((len(images), 4), np.float32)
+    for k, im in enumerate(images):
+        g = cv2.resize(im, (side, side), interpolation=cv2.INTER_LINEAR)
+        x0, y0, x1, y1 = render.tight_box(g)
+        out[k] = (pad0 + x0, pad0 + y0, pad0 + x1, pad0 + y1)
+    return out / size
 
 
 def single_windows(images, size=48):
     """The accuracy test: each 28x28 item as one window, grey on black,
     scaled by size*0.75/28 and centred, so the item fills the window about
     as the training positives do."""
-    side = int(round(size * 0.75))
-    pad0 = (size - side) // 2
+    side, pad0 = _single_geometry(size)
     out = np.zeros((len(images), size, size, 3), np.uint8)
     for k, im in enumerate(images):
         g = cv2.resize(im, (side, side), interpolation=cv2.INTER_LINEAR)

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """The shipped default model: its metadata, and the C engine (the `gnet run`
 tool) against the probabilities PyTorch computed at export
-(samples/models/reference-*.npy).  Needs python3 and numpy only; the ONNX
+(samples/models/reference-*.npy): probabilities and the box head's
+boxes.  Needs python3 and numpy only; the ONNX
 file is read through the tool, so no onnx module is needed either.
 """
 
@@ -29,9 +30,10 @@ class TestDefaultModel(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         for line in ("color_order: RGB", "input_range: 0,1",
                      "background_class: 10", "input_size: 48,48",
-                     "windows: 96,176"):
+                     "windows: 80,128,208"):
             self.assertIn(line, p.stdout)
         self.assertIn("prob", p.stdout)
+        self.assertIn("box", p.stdout)
 
     def test_engine_matches_pytorch(self):
         inp = os.path.join(MODELS, "reference-input.npy")
@@ -42,6 +44,10 @@ class TestDefaultModel(unittest.TestCase):
                                 inp], capture_output=True, text=True)
             self.assertEqual(p.returncode, 0, p.stderr)
             got = np.load(os.path.join(out, "prob.npy"))
+            got_box = np.load(os.path.join(out, "box.npy"))
+        want_box = np.load(os.path.join(MODELS, "reference-box.npy"))
+        self.assertEqual(got_box.shape, (8, 4))
+        np.testing.assert_allclose(got_box, want_box, rtol=0, atol=TOLERANCE)
         self.assertEqual(got.shape, want.shape)
         np.testing.assert_allclose(got, want, rtol=0, atol=TOLERANCE)
         np.testing.assert_allclose(got.sum(1), 1.0, atol=1e-5)
