@@ -1195,6 +1195,34 @@ regress_box (const GnetDetector * d, const WindowFeatures * wf, gfloat wb[4])
     }
 }
 
+/* Tightens box wb (level pixels, relative to the window) to the class
+ * activation map's region.  With a box regressor, the map may only trim
+ * the regressed box, and only where that keeps at least half of each side:
+ * a map of 4x4 cells is far coarser than the regressed box (on the sample
+ * video, the map alone gave mAP 0.02, the map trimming the box 0.29, and
+ * averaging the two boxes 0.20 with an early model). */
+static void
+refine_cam (GnetDetector * d, gint k, const WindowFeatures * wf, gfloat wb[4])
+{
+  gfloat cb[4];
+  gfloat ib[4];
+
+  if (!gnet__cam_box (&d->cam, cam_weights (d, k), d->channels, wf->base,
+          wf->channel_stride, wf->row_stride, cb))
+    return;
+  if (d->box_w == NULL) {
+    memcpy (wb, cb, sizeof (cb));
+    return;
+  }
+  ib[0] = MAX (wb[0], cb[0]);
+  ib[1] = MAX (wb[1], cb[1]);
+  ib[2] = MIN (wb[2], cb[2]);
+  ib[3] = MIN (wb[3], cb[3]);
+  if (ib[2] - ib[0] >= 0.5f * (wb[2] - wb[0])
+      && ib[3] - ib[1] >= 0.5f * (wb[3] - wb[1]))
+    memcpy (wb, ib, sizeof (ib));
+}
+
 /* Turns column j of the scores into a box if it passes, for the window at
  * level pixels (px, py). */
 static void
@@ -1218,25 +1246,8 @@ consider (GnetDetector * d, const Level * l, gint n, gint j, gint px,
     return;
   if (d->box_w != NULL && wf != NULL)
     regress_box (d, wf, wb);
-  if (d->refine == GNET_REFINE_CAM && wf != NULL) {
-    gfloat cb[4] = { 0, 0, d->in_w, d->in_h };
-    static int how = -1;
-    if (how < 0) { const char *e = g_getenv ("GNET_CAM_COMBINE"); how = e ? atoi (e) : 0; }
-    if (gnet__cam_box (&d->cam, cam_weights (d, best), d->channels, wf->base,
-        wf->channel_stride, wf->row_stride, cb)) {
-      if (d->box_w == NULL || how == 0)
-        memcpy (wb, cb, sizeof (cb));
-      else if (how == 1) {
-        gfloat ib[4] = { MAX (wb[0], cb[0]), MAX (wb[1], cb[1]), MIN (wb[2], cb[2]), MIN (wb[3], cb[3]) };
-        if (ib[2] - ib[0] >= 0.5f * (wb[2] - wb[0]) && ib[3] - ib[1] >= 0.5f * (wb[3] - wb[1]))
-          memcpy (wb, ib, sizeof (ib));
-      } else if (how == 2) {
-        for (int i = 0; i < 4; i++) wb[i] = 0.5f * (wb[i] + cb[i]);
-      } else if (how == 3) {
-        for (int i = 0; i < 4; i++) wb[i] = 0.75f * wb[i] + 0.25f * cb[i];
-      }
-    }
-  }
+  if (d->refine == GNET_REFINE_CAM && wf != NULL)
+    refine_cam (d, best, wf, wb);
 
   box = &d->boxes[d->n_boxes++];
   box->x0 = (px + wb[0]) * l->sx;

@@ -215,6 +215,9 @@ def main():
                         "epochs, the learning rate falling from --lr to 0 "
                         "(cosine); the history continues.  A checkpoint "
                         "without a box head gets a new one.")
+    p.add_argument("--stop-after", type=int, default=0, metavar="N",
+                   help="stop after N epochs of the --epochs schedule "
+                        "(0 = run it all)")
     p.add_argument("--epoch-windows", type=int, default=0,
                    help="windows drawn (without replacement) per epoch; "
                         "0 = all")
@@ -277,7 +280,9 @@ def main():
     gen = np.random.default_rng(SEED if first == 1 else SEED + first)
     os.makedirs(args.work, exist_ok=True)
     net = net.to(memory_format=torch.channels_last)
-    for epoch in range(first, first + args.epochs):
+    last = first + (min(args.stop_after, args.epochs) if args.stop_after
+                    else args.epochs)
+    for epoch in range(first, last):
         net.train()
         te = time.time()
         order = gen.permutation(len(xt))[:per_epoch]
