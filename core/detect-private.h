@@ -87,6 +87,18 @@ gboolean gnet__cam_box (GnetCam * cam, const gfloat * weights,
     gsize row_stride, gfloat box[4]);
 
 /* ------------------------------------------------------------------------ */
+/* nms.c                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Box voting (Gidaris and Komodakis 2015): each kept box becomes the
+ * confidence-weighted mean of the boxes of `all` (any class) that overlap
+ * it by more than vote_iou.  Neighbouring windows regress slightly
+ * different boxes for one object; their mean is steadier than the best
+ * one alone.  `all` must not alias `kept`. */
+void gnet__boxes_vote (GnetBox * kept, guint n_kept, const GnetBox * all,
+    guint n_all, gfloat vote_iou);
+
+/* ------------------------------------------------------------------------ */
 /* detect.c                                                                 */
 /* ------------------------------------------------------------------------ */
 

@@ -40,8 +40,10 @@
  * cells of F, so dense and crops share it too.  With refine=cam the box is
  * tightened to the class activation map's region (cam.c; with a background
  * class, the map of the class's weights minus the background's), inside
- * the regressed box when there is one.  Then per-class NMS, max-detections
- * by confidence, and clipping to the frame.
+ * the regressed box when there is one.  Then clipping to the frame,
+ * per-class NMS and max-detections by confidence; with a box regressor,
+ * each kept box finally becomes the confidence-weighted mean of the boxes
+ * (any class) that overlap it by more than 0.5 (box voting).
  *
  * Pre-processing comes from the model's metadata (keys in gnet.h): labels,
  * mean, std, color_order, input_range, background_class, input_size,
@@ -82,6 +84,8 @@
 #define BATCH_MAX 64
 #define BATCH_BYTES (256u << 20)
 #define CAM_THRESHOLD 0.2f
+/* Boxes that overlap a kept box by more than this vote on its place. */
+#define VOTE_IOU 0.5f
 
 typedef struct
 {
@@ -148,6 +152,7 @@ struct _GnetDetector
   gfloat *pooled;               /* C x positions */
   gfloat *scores;               /* n_classes x positions */
   GnetBox *boxes;
+  GnetBox *candidates;          /* the boxes before NMS, for voting */
   guint n_boxes;
   gsize box_capacity;
   guint64 last_macs;
@@ -848,6 +853,7 @@ clear_frame (GnetDetector * d)
   g_clear_pointer (&d->pooled, g_free);
   g_clear_pointer (&d->scores, g_free);
   g_clear_pointer (&d->boxes, g_free);
+  g_clear_pointer (&d->candidates, g_free);
   d->frame_w = d->frame_h = 0;
   d->box_capacity = 0;
   d->n_boxes = 0;
@@ -1097,6 +1103,7 @@ setup_frame (GnetDetector * d, gint width, gint height, GError ** error)
   d->pooled = g_new (gfloat, MAX (1, positions * channels));
   d->scores = g_new (gfloat, MAX (1, positions * d->n_classes));
   d->boxes = g_new (GnetBox, MAX (1, boxes));
+  d->candidates = d->box_w ? g_new (GnetBox, MAX (1, boxes)) : NULL;
   d->box_capacity = boxes;
   d->frame_w = width;
   d->frame_h = height;
@@ -1407,6 +1414,8 @@ gboolean
 gnet_detector_process (GnetDetector * d, const GnetImage * image,
     const GnetBox ** boxes, guint * n_boxes, GError ** error)
 {
+  guint n_candidates;
+
   g_return_val_if_fail (d != NULL, FALSE);
   g_return_val_if_fail (image != NULL, FALSE);
   g_return_val_if_fail (boxes != NULL && n_boxes != NULL, FALSE);
@@ -1443,8 +1452,14 @@ gnet_detector_process (GnetDetector * d, const GnetImage * image,
     b->y0 = CLAMP (b->y0, 0.0f, (gfloat) image->height);
     b->y1 = CLAMP (b->y1, 0.0f, (gfloat) image->height);
   }
+  n_candidates = d->n_boxes;
+  if (d->candidates)
+    memcpy (d->candidates, d->boxes, n_candidates * sizeof (GnetBox));
   d->n_boxes = gnet_nms (d->boxes, d->n_boxes, d->iou_threshold,
       d->max_detections);
+  if (d->candidates)
+    gnet__boxes_vote (d->boxes, d->n_boxes, d->candidates, n_candidates,
+        VOTE_IOU);
   *boxes = d->boxes;
   *n_boxes = d->n_boxes;
   return TRUE;

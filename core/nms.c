@@ -104,3 +104,35 @@ gnet_nms (GnetBox * boxes, guint n_boxes, gfloat iou_threshold, guint max_keep)
   }
   return n_kept;
 }
+
+void
+gnet__boxes_vote (GnetBox * kept, guint n_kept, const GnetBox * all,
+    guint n_all, gfloat vote_iou)
+{
+  for (guint i = 0; i < n_kept; i++) {
+    GnetBox *k = &kept[i];
+    gdouble sum[4] = { 0, 0, 0, 0 }, weight = 0.0;
+
+    for (guint j = 0; j < n_all; j++) {
+      const GnetBox *b = &all[j];
+      gdouble w = b->confidence;
+
+      if (gnet_box_iou (k, b) <= vote_iou)
+        continue;
+      sum[0] += w * b->x0;
+      sum[1] += w * b->y0;
+      sum[2] += w * b->x1;
+      sum[3] += w * b->y1;
+      weight += w;
+    }
+    /* Written at once: the next kept boxes compare against `all`, and k
+     * itself is among them (IoU 1), so weight > 0 unless its confidence
+     * is 0. */
+    if (weight > 0.0) {
+      k->x0 = sum[0] / weight;
+      k->y0 = sum[1] / weight;
+      k->x1 = sum[2] / weight;
+      k->y1 = sum[3] / weight;
+    }
+  }
+}

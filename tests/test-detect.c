@@ -358,6 +358,33 @@ test_nms (void)
   g_assert_cmpuint (gnet_nms (NULL, 0, 0.5f, 10), ==, 0);
 }
 
+/* Box voting: a kept box moves to the confidence-weighted mean of the
+ * boxes (any class) overlapping it by more than the vote threshold. */
+static void
+test_vote (void)
+{
+  const GnetBox all[] = {
+    box (0, 0, 10, 10, 0.6f, 0),
+    box (2, 0, 12, 10, 0.3f, 0),        /* IoU 0.67: votes */
+    box (1, 1, 11, 11, 0.1f, 1),        /* other class, IoU 0.68: votes */
+    box (6, 0, 16, 10, 0.9f, 0),        /* IoU 0.25: does not */
+    box (40, 40, 50, 50, 0.5f, 0),      /* alone: stays where it is */
+  };
+  GnetBox kept[] = { all[0], all[4] };
+
+  gnet__boxes_vote (kept, 2, all, G_N_ELEMENTS (all), 0.5f);
+  g_assert_cmpfloat_with_epsilon (kept[0].x0, (0.6 * 0 + 0.3 * 2 + 0.1 * 1)
+      / 1.0, 1e-5);
+  g_assert_cmpfloat_with_epsilon (kept[0].y0, 0.1, 1e-5);
+  g_assert_cmpfloat_with_epsilon (kept[0].x1, 0.6 * 10 + 0.3 * 12 + 0.1 * 11,
+      1e-5);
+  g_assert_cmpfloat_with_epsilon (kept[0].y1, 0.9 * 10 + 0.1 * 11, 1e-5);
+  g_assert_cmpfloat (kept[0].confidence, ==, 0.6f);
+  g_assert_cmpint (kept[0].class_id, ==, 0);
+  g_assert_cmpfloat (kept[1].x0, ==, 40.0f);
+  g_assert_cmpfloat (kept[1].x1, ==, 50.0f);
+}
+
 static int
 by_confidence (const void *pa, const void *pb)
 {
@@ -1632,6 +1659,7 @@ main (int argc, char **argv)
   g_test_add_func ("/detect/iou", test_iou);
   g_test_add_func ("/detect/nms", test_nms);
   g_test_add_func ("/detect/nms-random", test_nms_random);
+  g_test_add_func ("/detect/vote", test_vote);
   g_test_add_func ("/detect/labels", test_labels);
   g_test_add_func ("/detect/image/formats", test_image_formats);
   g_test_add_func ("/detect/image/resample", test_image_resample);
