@@ -1220,6 +1220,13 @@ gst_googlenet_detect_set_info (GstVideoFilter * filter, GstCaps * incaps,
   gboolean async;
 
   GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT, incaps);
+  /* First, as the worker may be detecting on a frame of the old caps: it
+   * reads the pixel format.  Detections from frames of another size would
+   * land in the wrong place anyway. */
+  gst_googlenet_detect_stop_worker (self);
+  self->n_shown = 0;
+  self->shown_time = GST_CLOCK_TIME_NONE;
+
   if (!pixel_format_from_video (GST_VIDEO_INFO_FORMAT (in_info),
           &self->pixel_format))
     goto unsupported;
@@ -1228,11 +1235,6 @@ gst_googlenet_detect_set_info (GstVideoFilter * filter, GstCaps * incaps,
   self->overlay = gst_googlenet_overlay_new (in_info);
   if (self->overlay == NULL)
     goto unsupported;
-
-  /* Detections from frames of another size would land in the wrong place. */
-  gst_googlenet_detect_stop_worker (self);
-  self->n_shown = 0;
-  self->shown_time = GST_CLOCK_TIME_NONE;
 
   GST_OBJECT_LOCK (self);
   async = self->async;
