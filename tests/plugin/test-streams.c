@@ -133,15 +133,13 @@ typedef struct
 } Segment;
 
 /* Size and format change at every segment, then come back. */
+#define NO_SQUARE {0, 0, 0}
 static const Segment segments[] = {
-  {GST_VIDEO_FORMAT_I420, 320, 240, {{40, 30, 38}, {0, 0, 0}, {200, 100,
-                40}}},
-  {GST_VIDEO_FORMAT_RGB, 640, 480, {{300, 200, 34}, {500, 380, 40}, {0, 0,
-                0}}},
-  {GST_VIDEO_FORMAT_NV12, 97, 61, {{0, 0, 0}, {57, 21, 40}, {10, 10, 36}}},
-  {GST_VIDEO_FORMAT_I420, 320, 240, {{100, 120, 44}, {0, 0, 0}, {260, 180,
-                40}}},
-  {GST_VIDEO_FORMAT_BGRx, 160, 120, {{60, 40, 40}, {0, 0, 0}, {8, 70, 40}}},
+  {GST_VIDEO_FORMAT_I420, 320, 240, {{40, 30, 38}, NO_SQUARE, {200, 100, 40}}},
+  {GST_VIDEO_FORMAT_RGB, 640, 480, {{300, 200, 34}, {500, 380, 40}, NO_SQUARE}},
+  {GST_VIDEO_FORMAT_NV12, 97, 61, {NO_SQUARE, {57, 21, 40}, {10, 10, 36}}},
+  {GST_VIDEO_FORMAT_I420, 320, 240, {{100, 120, 36}, NO_SQUARE, {26, 18, 40}}},
+  {GST_VIDEO_FORMAT_BGRx, 160, 120, {{60, 40, 40}, NO_SQUARE, {8, 70, 40}}},
 };
 
 /* What a fresh element makes of one segment's frames. */
@@ -397,8 +395,7 @@ GST_START_TEST (test_model_change_in_ready)
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
   fail_unless (msg != NULL, "no warning for a refused model change");
   gst_message_parse_warning (msg, &err, NULL);
-  fail_unless (strstr (err->message, "\"model\"") != NULL, "%s",
-      err->message);
+  fail_unless (strstr (err->message, "\"model\"") != NULL, "%s", err->message);
   g_clear_error (&err);
   gst_message_unref (msg);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
@@ -615,8 +612,7 @@ GST_START_TEST (test_four_streams_share_and_agree)
       Square sq = s == 3 ? stream_square (s, 0, conf) :
           stream_square (s, i, conf);
 
-      run_push (run, make_frame (conf->format, conf->width, conf->height,
-              sq));
+      run_push (run, make_frame (conf->format, conf->width, conf->height, sq));
       want[s][i] = run_pull (run);
     }
     run_finish (run);

@@ -257,7 +257,7 @@ main (int argc, char **argv)
     {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model,
         "Model file (the element's default)", "FILE"},
     {"copies", 0, 0, G_OPTION_ARG_NONE, &copies,
-        "Give every stream its own copy of the model file (no sharing)",
+          "Give every stream its own copy of the model file (no sharing)",
         NULL},
     {"props", 'p', 0, G_OPTION_ARG_STRING, &props,
         "More googlenetdetect properties (\"async=true\")", "PROPS"},
@@ -317,8 +317,7 @@ main (int argc, char **argv)
         "framerate=%d/1 ! googlenetdetect name=det%u %s %s ! "
         "fakesink name=sink%u sync=%s ", i, not_live ? "false" : "true",
         pattern ? pattern : "ball", format ? format : "I420", width, height,
-        fps, i, model_prop, props ? props : "", i, not_live ? "false" :
-        "true");
+        fps, i, model_prop, props ? props : "", i, not_live ? "false" : "true");
     g_free (model_prop);
   }
   g_print ("pipeline: %s\n", desc->str);
