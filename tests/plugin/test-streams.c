@@ -304,6 +304,7 @@ wait_frames (Counter * c, guint n)
   target = c->n + n;
   while (c->n < target && ok)
     ok = g_cond_wait_until (&c->cond, &c->lock, end);
+  ok = c->n >= target;
   g_mutex_unlock (&c->lock);
   return ok;
 }
