@@ -144,7 +144,9 @@ struct _GstGooglenetDetect
   /* Per caps. */
   GnetPixelFormat pixel_format;
   GstGooglenetOverlay *overlay;
-  gboolean use_worker;
+  /* written by the streaming thread (and stop()); latency queries read it
+   * from any thread, hence atomic there */
+  gint use_worker;
   /* set when any latency query through the element says upstream is live
    * (the one in set_info may come too early to know) */
   gint upstream_live;
@@ -934,7 +936,7 @@ gst_googlenet_detect_stop (GstBaseTransform * trans)
 
   gst_googlenet_detect_stop_worker (self);
   g_atomic_int_set (&self->upstream_live, FALSE);
-  self->use_worker = FALSE;
+  g_atomic_int_set (&self->use_worker, FALSE);
   gst_clear_buffer (&self->pending);
   gst_clear_buffer (&self->working);
   g_clear_error (&self->worker_error);
@@ -1241,7 +1243,8 @@ gst_googlenet_detect_set_info (GstVideoFilter * filter, GstCaps * incaps,
   GST_OBJECT_UNLOCK (self);
   if (upstream_is_live (self))
     g_atomic_int_set (&self->upstream_live, TRUE);
-  self->use_worker = async || g_atomic_int_get (&self->upstream_live);
+  g_atomic_int_set (&self->use_worker, async
+      || g_atomic_int_get (&self->upstream_live));
   GST_INFO_OBJECT (self, "detecting %s",
       self->use_worker ? "in a worker thread on the newest frame" :
       "every frame in order");
@@ -1488,7 +1491,7 @@ gst_googlenet_detect_transform_frame_ip (GstVideoFilter * filter,
     GST_INFO_OBJECT (self, "upstream is live: detecting in a worker thread");
     if (!gst_googlenet_detect_start_worker (self, &filter->in_info, &err))
       goto no_worker;
-    self->use_worker = TRUE;
+    g_atomic_int_set (&self->use_worker, TRUE);
   }
 
   if (self->use_worker) {
@@ -1604,7 +1607,7 @@ gst_googlenet_detect_query (GstBaseTransform * trans,
     gst_query_parse_latency (query, &live, &min, &max);
     if (live)
       g_atomic_int_set (&self->upstream_live, TRUE);
-    if (live || self->use_worker)
+    if (live || g_atomic_int_get (&self->use_worker))
       return ret;
 
     GST_OBJECT_LOCK (self);
