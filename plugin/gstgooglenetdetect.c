@@ -26,6 +26,7 @@
 
 #include "gstgooglenetdetect.h"
 #include "gstgooglenetoverlay.h"
+#include "gstgooglenetmodels.h"
 #include "gnet.h"
 
 #include <errno.h>
@@ -118,6 +119,9 @@ struct _GstGooglenetDetect
   /* threshold or classes changed while playing; whichever thread runs the
    * detector picks the change up before its next frame */
   gboolean settings_changed;
+  /* from the moment start() reads the properties until stop(): properties
+   * without GST_PARAM_MUTABLE_PLAYING are refused meanwhile */
+  gboolean started;
   /* how long the last synchronous detection took, for latency queries */
   GstClockTime process_time;
 
@@ -140,7 +144,9 @@ struct _GstGooglenetDetect
   /* Per caps. */
   GnetPixelFormat pixel_format;
   GstGooglenetOverlay *overlay;
-  gboolean use_worker;
+  /* written by the streaming thread (and stop()); latency queries read it
+   * from any thread, hence atomic there */
+  gint use_worker;
   /* set when any latency query through the element says upstream is live
    * (the one in set_info may come too early to know) */
   gint upstream_live;
@@ -280,7 +286,10 @@ gst_googlenet_detect_class_init (GstGooglenetDetectClass * klass)
 
   g_object_class_install_property (gobject_class, PROP_MODEL,
       g_param_spec_string ("model", "Model",
-          "ONNX classifier to slide over the frame (GoogLeNet layout)",
+          "ONNX classifier to slide over the frame (GoogLeNet layout). "
+          "Read when the element starts (READY to PAUSED): a change while "
+          "PAUSED or PLAYING is refused with a warning message. Elements "
+          "naming the same file share one copy of its weights",
           DEFAULT_MODEL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
@@ -488,6 +497,10 @@ gst_googlenet_detect_set_property (GObject * object, guint prop_id,
   GstGooglenetDetect *self = GST_GOOGLENET_DETECT (object);
 
   GST_OBJECT_LOCK (self);
+  /* The running detector was built from these; changing them now would
+   * make the property say what the element is not doing. */
+  if (self->started && !(pspec->flags & GST_PARAM_MUTABLE_PLAYING))
+    goto not_now;
   switch (prop_id) {
     case PROP_MODEL:
       g_free (self->model_path);
@@ -563,6 +576,19 @@ gst_googlenet_detect_set_property (GObject * object, guint prop_id,
       break;
   }
   GST_OBJECT_UNLOCK (self);
+  return;
+
+  /* ERRORS */
+not_now:
+  {
+    GST_OBJECT_UNLOCK (self);
+    GST_WARNING_OBJECT (self, "refusing to change %s while running",
+        pspec->name);
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("Property \"%s\" can only be changed in the NULL or READY state; "
+            "keeping the current value.", pspec->name), (NULL));
+    return;
+  }
 }
 
 static void
@@ -806,9 +832,10 @@ gst_googlenet_detect_start (GstBaseTransform * trans)
   const gchar *bad_name = NULL, *bad_value = NULL;
   gchar *model_path, *results_path;
   GError *err = NULL;
-  gboolean ok;
+  gboolean ok, shared;
 
   GST_OBJECT_LOCK (self);
+  self->started = TRUE;
   ok = gst_googlenet_detect_fill_params (self, &params, &bad_name, &bad_value);
   model_path = g_strdup (self->model_path);
   results_path = is_unset (self->results_file) ? NULL :
@@ -827,10 +854,11 @@ gst_googlenet_detect_start (GstBaseTransform * trans)
   if (is_unset (model_path))
     goto no_model;
 
-  GST_DEBUG_OBJECT (self, "loading %s", model_path);
-  self->model = gnet_model_load_file (model_path, &err);
+  self->model = gst_googlenet_models_acquire (model_path, &shared, &err);
   if (self->model == NULL)
     goto model_failed;
+  GST_INFO_OBJECT (self, "%s model %s", shared ? "sharing the loaded" :
+      "loaded", model_path);
   self->detector = gnet_detector_new (self->model, &params, &err);
   if (self->detector == NULL)
     goto detector_failed;
@@ -887,11 +915,14 @@ failed:
     g_free (results_path);
     gnet_detector_free (self->detector);
     self->detector = NULL;
-    gnet_model_unref (self->model);
+    gst_googlenet_models_release (self->model);
     self->model = NULL;
     /* stop() is not called after a failed start() */
     g_clear_pointer (&self->active_labels_file, g_free);
     g_clear_pointer (&self->active_classes, g_free);
+    GST_OBJECT_LOCK (self);
+    self->started = FALSE;
+    GST_OBJECT_UNLOCK (self);
     return FALSE;
   }
 }
@@ -905,7 +936,7 @@ gst_googlenet_detect_stop (GstBaseTransform * trans)
 
   gst_googlenet_detect_stop_worker (self);
   g_atomic_int_set (&self->upstream_live, FALSE);
-  self->use_worker = FALSE;
+  g_atomic_int_set (&self->use_worker, FALSE);
   gst_clear_buffer (&self->pending);
   gst_clear_buffer (&self->working);
   g_clear_error (&self->worker_error);
@@ -931,10 +962,13 @@ gst_googlenet_detect_stop (GstBaseTransform * trans)
 
   gnet_detector_free (self->detector);
   self->detector = NULL;
-  gnet_model_unref (self->model);
+  gst_googlenet_models_release (self->model);
   self->model = NULL;
   g_clear_pointer (&self->active_labels_file, g_free);
   g_clear_pointer (&self->active_classes, g_free);
+  GST_OBJECT_LOCK (self);
+  self->started = FALSE;
+  GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
 
@@ -1188,6 +1222,13 @@ gst_googlenet_detect_set_info (GstVideoFilter * filter, GstCaps * incaps,
   gboolean async;
 
   GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT, incaps);
+  /* First, as the worker may be detecting on a frame of the old caps: it
+   * reads the pixel format.  Detections from frames of another size would
+   * land in the wrong place anyway. */
+  gst_googlenet_detect_stop_worker (self);
+  self->n_shown = 0;
+  self->shown_time = GST_CLOCK_TIME_NONE;
+
   if (!pixel_format_from_video (GST_VIDEO_INFO_FORMAT (in_info),
           &self->pixel_format))
     goto unsupported;
@@ -1197,17 +1238,13 @@ gst_googlenet_detect_set_info (GstVideoFilter * filter, GstCaps * incaps,
   if (self->overlay == NULL)
     goto unsupported;
 
-  /* Detections from frames of another size would land in the wrong place. */
-  gst_googlenet_detect_stop_worker (self);
-  self->n_shown = 0;
-  self->shown_time = GST_CLOCK_TIME_NONE;
-
   GST_OBJECT_LOCK (self);
   async = self->async;
   GST_OBJECT_UNLOCK (self);
   if (upstream_is_live (self))
     g_atomic_int_set (&self->upstream_live, TRUE);
-  self->use_worker = async || g_atomic_int_get (&self->upstream_live);
+  g_atomic_int_set (&self->use_worker, async
+      || g_atomic_int_get (&self->upstream_live));
   GST_INFO_OBJECT (self, "detecting %s",
       self->use_worker ? "in a worker thread on the newest frame" :
       "every frame in order");
@@ -1454,7 +1491,7 @@ gst_googlenet_detect_transform_frame_ip (GstVideoFilter * filter,
     GST_INFO_OBJECT (self, "upstream is live: detecting in a worker thread");
     if (!gst_googlenet_detect_start_worker (self, &filter->in_info, &err))
       goto no_worker;
-    self->use_worker = TRUE;
+    g_atomic_int_set (&self->use_worker, TRUE);
   }
 
   if (self->use_worker) {
@@ -1570,7 +1607,7 @@ gst_googlenet_detect_query (GstBaseTransform * trans,
     gst_query_parse_latency (query, &live, &min, &max);
     if (live)
       g_atomic_int_set (&self->upstream_live, TRUE);
-    if (live || self->use_worker)
+    if (live || g_atomic_int_get (&self->use_worker))
       return ret;
 
     GST_OBJECT_LOCK (self);

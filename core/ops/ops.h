@@ -163,9 +163,12 @@ gnet__out_items (const GnetView * out, gint64 * n, gint64 * item,
 
 /* Marks a plain loop worth compiling twice, for AVX-512 and for the
  * baseline, with the copy picked by the dynamic loader (GCC function
- * multi-versioning): 16 floats a step instead of 4. */
+ * multi-versioning): 16 floats a step instead of 4.  Not under
+ * ThreadSanitizer: it instruments the resolvers, which the loader runs
+ * before the TSan runtime is up (a crash at start of any executable linking
+ * the operators). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) \
-    && defined(__GLIBC__)       /* ifunc */
+    && defined(__GLIBC__) && !defined(__SANITIZE_THREAD__)      /* ifunc */
 #define GNET_CLONES __attribute__ ((target_clones ("avx512f", "default")))
 #else
 #define GNET_CLONES
