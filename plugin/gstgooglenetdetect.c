@@ -235,8 +235,9 @@ gst_googlenet_refine_get_type (void)
 {
   static GType type = 0;
   static const GEnumValue values[] = {
-    {GNET_REFINE_NONE, "The window is the box", "none"},
-    {GNET_REFINE_CAM, "Tighten the box to the class activation map", "cam"},
+    {GNET_REFINE_NONE, "The model's box: the window, or the box it regresses",
+        "none"},
+    {GNET_REFINE_CAM, "Trim the box to the class activation map", "cam"},
     {0, NULL, NULL},
   };
 

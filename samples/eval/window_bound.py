@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """How well can plain windows (refine=none) fit the ground truth at all?
 
-  window_bound.py GT.jsonl [--windows 96,176] [--step 0.3333] [--iou 0.5]
+  window_bound.py GT.jsonl [--windows 80,128,208] [--step 0.3333] [--iou 0.5]
 
 For every non-difficult ground-truth box, the best IoU of any square window
 on the detector's grid (window sizes in frame pixels, step a fraction of the
@@ -43,7 +43,7 @@ def best_iou(box, grid):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("gt")
-    p.add_argument("--windows", default="96,176")
+    p.add_argument("--windows", default="80,128,208")
     p.add_argument("--step", type=float, default=1.0 / 3.0,
                    help="window step as a fraction of the window "
                         "(the default model's dense step is 16/48)")

@@ -10,8 +10,9 @@ Changes for this use, and why:
 - widths are the paper's times a multiplier, so a whole 640x480 frame can be
   run densely at 30 fps on two cores;
 - the max-pool between the stem and Inception 3a is dropped, so the total
-  stride is 16 (not 32) and a 48x48 window ends in a 3x3 map: in dense mode
-  the detector then steps by a third of the window;
+  stride is 16 (not 32) and a 48x48 window ends in a 4x4 map (the pools
+  round up): in dense mode the detector then steps by a third of the
+  window;
 - every convolution has BatchNorm (folded into the convolution at export by
   the engine), which trains much faster than the paper's LRN;
 - a box head next to the classifier (OverFeat, Sermanet et al. 2014): one
