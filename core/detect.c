@@ -1164,10 +1164,11 @@ static const gfloat *
 cam_weights (GnetDetector * d, gint k)
 {
   const gfloat *w = d->head_w + (gsize) k * d->channels;
-  const gfloat *bg = d->head_w + (gsize) d->background * d->channels;
+  const gfloat *bg;
 
   if (d->background < 0)
     return w;
+  bg = d->head_w + (gsize) d->background * d->channels;
   for (gint c = 0; c < d->channels; c++)
     d->cam_w[c] = w[c] - bg[c];
   return d->cam_w;

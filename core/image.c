@@ -199,14 +199,18 @@ static void
 decode_row (const GnetImage * image, gint y, gfloat * r, gfloat * g, gfloat * b)
 {
   const guint8 *py = image->planes[0] + (gsize) y * image->strides[0];
-  const guint8 *pc = image->planes[1] + (gsize) (y / 2) * image->strides[1];
+  const guint8 *pc;
 
+  /* Planes 1 and 2 only exist for the planar formats: packed images may
+   * leave them NULL. */
   switch (image->format) {
     case GNET_PIXEL_FORMAT_I420:
+      pc = image->planes[1] + (gsize) (y / 2) * image->strides[1];
       decode_yuv_row (py, pc, image->planes[2]
           + (gsize) (y / 2) * image->strides[2], 1, image->width, r, g, b);
       break;
     case GNET_PIXEL_FORMAT_NV12:
+      pc = image->planes[1] + (gsize) (y / 2) * image->strides[1];
       decode_yuv_row (py, pc, pc + 1, 2, image->width, r, g, b);
       break;
     default:
