@@ -163,9 +163,11 @@ gnet__out_items (const GnetView * out, gint64 * n, gint64 * item,
 
 /* Marks a plain loop worth compiling twice, for AVX-512 and for the
  * baseline, with the copy picked by the dynamic loader (GCC function
- * multi-versioning): 16 floats a step instead of 4. */
+ * multi-versioning): 16 floats a step instead of 4.  Not under
+ * ThreadSanitizer, which instruments the picking function, and the loader
+ * calls it before the sanitizer's runtime is set up. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) \
-    && defined(__GLIBC__)       /* ifunc */
+    && defined(__GLIBC__) /* ifunc */ && !defined(__SANITIZE_THREAD__)
 #define GNET_CLONES __attribute__ ((target_clones ("avx512f", "default")))
 #else
 #define GNET_CLONES
