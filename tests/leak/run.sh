@@ -72,19 +72,26 @@ export G_SLICE=always-malloc G_DEBUG=gc-friendly
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-2}
 unset GST_DEBUG
 
-# The registry is built once, outside the checker: scanning every
-# installed plugin is not what is being checked.
-gst-inspect-1.0 googlenetdetect > /dev/null 2>&1 || {
-  echo "googlenetdetect not found in $build/plugin" >&2
-  exit 2
-}
-
 if [ $tool = lsan ]; then
   preload=$(for l in libasan.so libubsan.so; do
     cc -print-file-name=$l; done | paste -sd:)
   export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:allocator_may_return_null=1:fast_unwind_on_malloc=0
   export LSAN_OPTIONS=suppressions=$src/tests/lsan.supp:print_suppressions=1
   export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+fi
+
+# The registry is built once, without leak checking: scanning every
+# installed plugin is not what is being checked.
+if [ $tool = lsan ]; then
+  LD_PRELOAD=$preload ASAN_OPTIONS=detect_leaks=0 \
+    gst-inspect-1.0 googlenetdetect > "$tmp/inspect.out" 2>&1
+else
+  gst-inspect-1.0 googlenetdetect > "$tmp/inspect.out" 2>&1
+fi
+if [ $? -ne 0 ]; then
+  echo "googlenetdetect not found in $build/plugin:" >&2
+  tail -n 5 "$tmp/inspect.out" >&2
+  exit 2
 fi
 
 # run NAME COMMAND...: runs under the checker, its report in $tmp/NAME.log.
