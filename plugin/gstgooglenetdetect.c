@@ -1188,6 +1188,9 @@ gst_googlenet_detect_set_info (GstVideoFilter * filter, GstCaps * incaps,
   gboolean async;
 
   GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT, incaps);
+  /* Detections from frames of another size would land in the wrong place.
+   * Stopped first: the worker reads the pixel format while it detects. */
+  gst_googlenet_detect_stop_worker (self);
   if (!pixel_format_from_video (GST_VIDEO_INFO_FORMAT (in_info),
           &self->pixel_format))
     goto unsupported;
@@ -1197,8 +1200,6 @@ gst_googlenet_detect_set_info (GstVideoFilter * filter, GstCaps * incaps,
   if (self->overlay == NULL)
     goto unsupported;
 
-  /* Detections from frames of another size would land in the wrong place. */
-  gst_googlenet_detect_stop_worker (self);
   self->n_shown = 0;
   self->shown_time = GST_CLOCK_TIME_NONE;
 
