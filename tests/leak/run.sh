@@ -11,7 +11,8 @@
 # not exist).  With --valgrind, valgrind memcheck --leak-check=full on a
 # normal build (default build); about 50 times slower, so set FRAMES lower.
 # Environment: FRAMES (default 300), WIDTH x HEIGHT (640 x 480), MODEL
-# (default: the element's default model), KEEP=1 keeps the logs.
+# (default: the element's default model), RUNS (default "plugin-tests
+# dense crops async"), KEEP=1 keeps the logs.
 #
 # Suppressions: tests/lsan.supp (LeakSanitizer) and tests/valgrind.supp
 # with GLib's glib.supp (valgrind), each entry a documented one-time
@@ -210,13 +211,20 @@ pipeline() {
 }
 
 echo "leak check with $tool, $build, $frames frames of ${width}x$height"
-# All GstCheck tests in one process, so that what one test leaves behind
-# is seen too.
-CK_FORK=no CK_DEFAULT_TIMEOUT=3600 \
-  check plugin-tests "$build/tests/plugin/test-googlenetdetect"
-pipeline dense mode=dense
-pipeline crops mode=crops
-pipeline async async=true
+for r in ${RUNS:-plugin-tests dense crops async}; do
+  case $r in
+    plugin-tests)
+      # All GstCheck tests in one process, so that what one test leaves
+      # behind is seen too.
+      CK_FORK=no CK_DEFAULT_TIMEOUT=3600 \
+        check plugin-tests "$build/tests/plugin/test-googlenetdetect"
+      ;;
+    dense) pipeline dense mode=dense ;;
+    crops) pipeline crops mode=crops ;;
+    async) pipeline async async=true ;;
+    *) echo "unknown run $r" >&2; exit 2 ;;
+  esac
+done
 
 if [ $failed -ne 0 ]; then
   echo "FAIL: leaks from our code or failed runs (KEEP=1 keeps the logs)"
