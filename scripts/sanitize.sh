@@ -24,6 +24,9 @@ esac
 
 # -O2 with debug information and assertions: readable reports at a speed
 # that keeps the suite within minutes.
-GNET_BUILD_DIR=$dir \
-  GNET_MESON_ARGS="-Dsanitize=$kind -Dbuildtype=debugoptimized" \
-  exec ./test.sh "$@"
+args=(-Dsanitize="$kind" -Dbuildtype=debugoptimized)
+if [ -f "$dir/build.ninja" ]; then
+  # An existing directory gets the same options (no-op when it has them).
+  meson configure "$dir" "${args[@]}" > /dev/null
+fi
+GNET_BUILD_DIR=$dir GNET_MESON_ARGS="${args[*]}" exec ./test.sh "$@"
