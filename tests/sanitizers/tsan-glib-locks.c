@@ -1,8 +1,10 @@
-/* tsan-glib-locks.c - makes GLib's GMutex and GCond visible to
+/* tsan-glib-locks.c - makes GLib's GMutex, GRecMutex and GCond visible to
  * ThreadSanitizer in a -Dsanitize=thread build.
  *
  * Debian's GLib is not instrumented, and on Linux GMutex and GCond are
- * futexes and atomics inside it, not pthread calls that TSan intercepts.
+ * futexes and atomics inside it, not pthread calls that TSan intercepts;
+ * a GRecMutex is a pthread mutex, but locked from GLib, whose calls TSan
+ * ignores (ignore_noninstrumented_modules).
  * Without this, every hand-over under GST_OBJECT_LOCK, a pad's queue or
  * the element's worker lock looks like a race.  Preloaded by the TSan test
  * setup, this wraps the calls that cross a library boundary (ours, and
@@ -86,4 +88,32 @@ g_cond_wait_until (GCond * cond, GMutex * mutex, gint64 end_time)
   signalled = real_g_cond_wait_until (cond, mutex, end_time);
   acquired (mutex);
   return signalled;
+}
+
+void
+g_rec_mutex_lock (GRecMutex * mutex)
+{
+  REAL (void, g_rec_mutex_lock, (GRecMutex *));
+  real_g_rec_mutex_lock (mutex);
+  acquired (mutex);
+}
+
+gboolean
+g_rec_mutex_trylock (GRecMutex * mutex)
+{
+  gboolean locked;
+
+  REAL (gboolean, g_rec_mutex_trylock, (GRecMutex *));
+  locked = real_g_rec_mutex_trylock (mutex);
+  if (locked)
+    acquired (mutex);
+  return locked;
+}
+
+void
+g_rec_mutex_unlock (GRecMutex * mutex)
+{
+  REAL (void, g_rec_mutex_unlock, (GRecMutex *));
+  releasing (mutex);
+  real_g_rec_mutex_unlock (mutex);
 }
