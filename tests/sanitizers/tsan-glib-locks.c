@@ -19,8 +19,8 @@
 #include <dlfcn.h>
 #include <glib.h>
 
-extern void __tsan_acquire (void *addr) __attribute__ ((weak));
-extern void __tsan_release (void *addr) __attribute__ ((weak));
+extern void __tsan_acquire (void *addr) __attribute__((weak));
+extern void __tsan_release (void *addr) __attribute__((weak));
 
 #define REAL(ret, name, args)                                   \
   static ret (*real_##name) args;                               \
