@@ -15,12 +15,18 @@
  * Sessions may run in several threads at once; only one of them uses the
  * pool at a time and the others run their parts in turn themselves, which
  * is what they would get from the cores anyway.
+ *
+ * When the process exits (or the module holding libgnet is unloaded) the
+ * workers are stopped and joined, so that leak checkers and thread
+ * checkers see every thread end and every block freed.
  */
 #include "gnet-private.h"
 
 #define POOL_MAX_WORKERS 63
 /* How long a worker or the caller spins before sleeping. */
 #define POOL_SPIN_US 100
+/* Low half of a closed job's state: no part left to claim. */
+#define POOL_NO_PART G_GINT64_CONSTANT (0xffffffff)
 
 typedef struct
 {
@@ -38,6 +44,7 @@ typedef struct
   gpointer data;
   guint n;
   guint n_workers;
+  gint quit;                    /* set once, when the process exits */
   GThread *workers[POOL_MAX_WORKERS];
 } Pool;
 
@@ -138,11 +145,12 @@ worker_main (gpointer user_data)
       g_atomic_int_add (&pool.sleepers, -1);
       g_mutex_unlock (&pool.lock);
     }
+    if (g_atomic_int_get (&pool.quit))
+      return NULL;
     s = load_state ();
     seen = s >> 32;
     claim_parts (s);
   }
-  return NULL;
 }
 
 /* Makes sure `n` workers exist; returns how many do (thread creation can
@@ -164,6 +172,30 @@ ensure_workers (guint n)
   return pool.n_workers;
 }
 
+/* Starts a new generation with nothing to claim and returns its number.
+ * A worker that has just finished the last part of the previous job may
+ * still be in claim_parts () with that job's state; it must never pair
+ * that state with the next job's func, data and n, which are stored only
+ * after this. */
+static gint64
+close_job (void)
+{
+  gint64 gen = (load_state () >> 32) + 1;
+
+  __atomic_store_n (&pool.state, (gen << 32) | POOL_NO_PART, __ATOMIC_SEQ_CST);
+  return gen;
+}
+
+static void
+wake_workers (void)
+{
+  if (g_atomic_int_get (&pool.sleepers) > 0) {
+    g_mutex_lock (&pool.lock);
+    g_cond_broadcast (&pool.wake);
+    g_mutex_unlock (&pool.lock);
+  }
+}
+
 void
 gnet__parallel_run (guint n, GnetParallelFunc func, gpointer data)
 {
@@ -174,18 +206,21 @@ gnet__parallel_run (guint n, GnetParallelFunc func, gpointer data)
       func (data, i, n);
     return;
   }
+  if (g_atomic_int_get (&pool.quit)) {
+    /* Exiting: the workers are gone. */
+    g_mutex_unlock (&pool.busy);
+    for (guint i = 0; i < n; i++)
+      func (data, i, n);
+    return;
+  }
   ensure_workers (n - 1);
+  s = (close_job () + 1) << 32;
   __atomic_store_n (&pool.func, func, __ATOMIC_SEQ_CST);
   __atomic_store_n (&pool.data, data, __ATOMIC_SEQ_CST);
   __atomic_store_n (&pool.n, n, __ATOMIC_SEQ_CST);
   g_atomic_int_set (&pool.finished, 0);
-  s = ((load_state () >> 32) + 1) << 32;
   __atomic_store_n (&pool.state, s, __ATOMIC_SEQ_CST);
-  if (g_atomic_int_get (&pool.sleepers) > 0) {
-    g_mutex_lock (&pool.lock);
-    g_cond_broadcast (&pool.wake);
-    g_mutex_unlock (&pool.lock);
-  }
+  wake_workers ();
   claim_parts (s);
   if (!spin_until (job_done, n)) {
     g_mutex_lock (&pool.lock);
@@ -195,5 +230,27 @@ gnet__parallel_run (guint n, GnetParallelFunc func, gpointer data)
     g_atomic_int_set (&pool.caller_sleeping, 0);
     g_mutex_unlock (&pool.lock);
   }
+  g_mutex_unlock (&pool.busy);
+}
+
+/* Stops and joins the workers when the process exits or the module holding
+ * libgnet is unloaded.  A run still going on in another thread (a pipeline
+ * that was not stopped before exit) keeps the pool: the process ends
+ * without waiting for it. */
+static void pool_shutdown (void) __attribute__((destructor));
+
+static void
+pool_shutdown (void)
+{
+  if (!g_mutex_trylock (&pool.busy))
+    return;
+  g_atomic_int_set (&pool.quit, 1);
+  close_job ();
+  g_mutex_lock (&pool.lock);
+  g_cond_broadcast (&pool.wake);
+  g_mutex_unlock (&pool.lock);
+  for (guint i = 0; i < pool.n_workers; i++)
+    g_thread_join (pool.workers[i]);
+  pool.n_workers = 0;
   g_mutex_unlock (&pool.busy);
 }

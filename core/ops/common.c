@@ -39,6 +39,10 @@ gnet__copy_view (const GnetView * in, GnetView * out)
   if (in->data == out->data)
     return;
   gnet__out_items (out, &n, &item, &stride);
+  /* An empty tensor may have no data at all, and memcpy () wants a
+   * pointer even for no bytes. */
+  if (n * item == 0)
+    return;
   if (stride == item) {
     memcpy (out->data, in->data, (gsize) (n * item) * esize);
     return;
