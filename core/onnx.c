@@ -66,12 +66,13 @@ checked_numel (const gint64 * dims, gsize ndim, const gchar * what,
           "%s has invalid dimension %" G_GINT64_FORMAT, what, dims[i]);
       return -1;
     }
-    n *= dims[i];
-    if (n > GNET_MAX_ELEMENTS) {
+    /* Both factors are at most 2^34: test before multiplying. */
+    if (dims[i] != 0 && n > GNET_MAX_ELEMENTS / dims[i]) {
       g_set_error (error, GNET_ERROR, GNET_ERROR_PARSE,
           "%s has too many elements", what);
       return -1;
     }
+    n *= dims[i];
   }
   return n;
 }
@@ -132,10 +133,11 @@ gnet__tensor_from_proto (const void *tensor_proto, const gchar * what,
   for (gsize i = 0; i < t->n_dims; i++)
     out->dims[i] = t->dims[i];
   out->data = g_malloc (MAX (nbytes, 1));
-  if (t->has_raw_data) {
+  if (nbytes == 0) {
+    /* An empty tensor: its data fields may be NULL. */
+  } else if (t->has_raw_data) {
     /* ONNX raw data is little-endian, as is every machine we target. */
-    if (nbytes)
-      memcpy (out->data, t->raw_data.data, nbytes);
+    memcpy (out->data, t->raw_data.data, nbytes);
   } else if (dtype == GNET_DTYPE_FLOAT32) {
     memcpy (out->data, t->float_data, nbytes);
   } else if (dtype == GNET_DTYPE_INT64) {
@@ -586,7 +588,7 @@ sort_nodes (Loader * l, GError ** error)
         break;
       }
     ok = FALSE;
-  } else {
+  } else if (n_nodes > 0) {
     /* Same pointers, new order; the array keeps ownership. */
     memcpy (m->nodes->pdata, sorted->pdata, n_nodes * sizeof (gpointer));
   }
