@@ -498,9 +498,12 @@ load_nodes (Loader * l, Onnx__GraphProto * g, GError ** error)
     for (gsize k = 0; k < np->n_output; k++) {
       if (np->output[k] == NULL || *np->output[k] == '\0')
         continue;               /* optional output left out */
-      n->outputs[k] = add_value (l, np->output[k], error);
+      n->outputs[k] = add_value (l, np->output[k], NULL);
       if (n->outputs[k] < 0) {
-        g_prefix_error (error, "node '%s' (%s): ", n->name, n->op_type);
+        g_set_error (error, GNET_ERROR, GNET_ERROR_GRAPH,
+            "%s: node '%s' (%s): output '%s' is already defined (tensor "
+            "names must be unique)", l->file, n->name, n->op_type,
+            np->output[k]);
         goto out;
       }
       gnet__model_value (m, n->outputs[k])->producer = i;
