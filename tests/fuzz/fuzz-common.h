@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput (const uint8_t * data, size_t size);
  * plan the limit should have refused shows up as an allocation report. */
 #define FUZZ_MAX_ARENA_MB "256"
 
-static void
+static inline void
 fuzz_setup (void)
 {
   static gboolean done;
@@ -35,7 +35,7 @@ fuzz_setup (void)
   g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
 }
 
-static void
+static inline void
 fuzz_check_error (gboolean ok, GError * error)
 {
   if (ok) {
@@ -56,7 +56,7 @@ fuzz_check_error (gboolean ok, GError * error)
 
 /* Reads every byte of a tensor: AddressSanitizer reports a buffer shorter
  * than the shape says. */
-static guint8
+static inline guint8
 fuzz_touch (const GnetTensor * t)
 {
   gint64 numel = gnet_tensor_numel (t);
