@@ -295,7 +295,7 @@ load_inputs (Loader * l, Onnx__GraphProto * g, GError ** error)
 }
 
 static gboolean
-convert_attr (Loader * l, Onnx__NodeProto * np, Onnx__AttributeProto * ap,
+convert_attr (Loader * l, const GnetNode * n, Onnx__AttributeProto * ap,
     GnetAttr * a, GError ** error)
 {
   gint type = ap->type;
@@ -349,14 +349,14 @@ convert_attr (Loader * l, Onnx__NodeProto * np, Onnx__AttributeProto * ap,
       if (ap->t == NULL)
         break;
       what = g_strdup_printf ("%s: node '%s' (%s): attribute '%s'", l->file,
-          np->name ? np->name : "", np->op_type, a->name);
+          n->name, n->op_type, a->name);
       ok = gnet__tensor_from_proto (ap->t, what, &t, error);
       g_free (what);
       if (!ok)
         return FALSE;
       /* Anonymous constant: a name no ONNX tensor can have. */
-      cname = g_strdup_printf ("\x01%s/%s/%u", np->name ? np->name : "",
-          a->name, l->model->values->len);
+      cname = g_strdup_printf ("\x01%s/%s/%u", n->name, a->name,
+          l->model->values->len);
       a->tensor = add_constant (l, cname, &t);
       g_free (cname);
       break;
@@ -467,7 +467,7 @@ convert_node (Loader * l, Onnx__NodeProto * np, guint index, GnetNode ** out,
   }
   for (gsize i = 0; i < np->n_attribute; i++) {
     n->n_attrs++;
-    if (!convert_attr (l, np, np->attribute[i], &n->attrs[i], error))
+    if (!convert_attr (l, n, np->attribute[i], &n->attrs[i], error))
       return FALSE;
   }
   return TRUE;
