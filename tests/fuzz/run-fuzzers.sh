@@ -27,6 +27,11 @@ merge() {
         "$build/tests/fuzz/fuzz-$h" -merge=1 -rss_limit_mb=2048 \
             -malloc_limit_mb=1024 -timeout=10 "$out.new" "$out" \
             "$work/$h/corpus"
+        # Every crash reproducer stays, whatever its coverage.
+        for f in "$out"/crash-* "$out"/leak-* "$out"/oom-* "$out"/timeout-* \
+            "$work/$h"/crashes/*; do
+            [ -f "$f" ] && cp "$f" "$out.new/"
+        done
         rm -rf "$out"
         mv "$out.new" "$out"
         echo "$h: $(ls "$out" | wc -l) files, $(du -sk "$out" | cut -f1) KiB"
