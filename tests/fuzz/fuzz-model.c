@@ -4,6 +4,9 @@
  * dimensions get small sizes), since shape inference and the memory plan are
  * where hostile shapes bite; a small enough plan is also run once, so that
  * every operator's forward pass meets the shapes its inference accepted.
+ * Last, the model goes to the detector, as the element gives it any model
+ * file: its metadata and graph are checked there, and a cheap enough model
+ * processes one small frame in each strategy.
  */
 #include "fuzz-common.h"
 
@@ -37,17 +40,59 @@ declared_shape (const GnetModel * model, guint i, GnetTensor * t)
   return TRUE;
 }
 
+/* A small frame in each strategy, when the windows fit in it. */
 static void
+detect (GnetModel * model, gboolean cheap)
+{
+  for (guint mode = 0; mode < GNET_DETECT_MODE_COUNT; mode++) {
+    GnetDetectorParams params;
+    GnetDetector *d;
+    GError *error = NULL;
+
+    gnet_detector_params_init (&params);
+    params.mode = mode;
+    params.n_threads = 1;
+    params.refine = mode == GNET_DETECT_MODE_DENSE ? GNET_REFINE_CAM :
+        GNET_REFINE_NONE;
+    d = gnet_detector_new (model, &params, &error);
+    fuzz_check_error (d != NULL, error);
+    g_clear_error (&error);
+    if (d == NULL)
+      return;
+    if (cheap && gnet_detector_get_min_window (d) <= 48) {
+      guint8 pixels[64 * 48 * 3];
+      GnetImage image = { GNET_PIXEL_FORMAT_RGB, 64, 48, {pixels},
+      {64 * 3}
+      };
+      const GnetBox *boxes;
+      guint n_boxes;
+      gboolean ok;
+
+      for (guint i = 0; i < sizeof pixels; i++)
+        pixels[i] = (guint8) (i * 31);
+      ok = gnet_detector_process (d, &image, &boxes, &n_boxes, &error);
+      fuzz_check_error (ok, error);
+      g_clear_error (&error);
+      for (guint i = 0; ok && i < n_boxes; i++)
+        if (boxes[i].label == NULL)
+          abort ();
+    }
+    gnet_detector_free (d);
+  }
+}
+
+/* TRUE if the model is cheap enough to run. */
+static gboolean
 plan_and_run (GnetModel * model)
 {
   GnetTensor inputs[MAX_INPUTS];
   guint n = gnet_model_get_n_inputs (model);
   GnetSession *s;
   GError *error = NULL;
-  gboolean ok;
+  gboolean ok, cheap = FALSE;
 
   if (n > MAX_INPUTS)
-    return;
+    return FALSE;
   memset (inputs, 0, sizeof inputs);
   for (guint i = 0; i < n; i++) {
     if (!declared_shape (model, i, &inputs[i]))
@@ -74,6 +119,7 @@ plan_and_run (GnetModel * model)
   g_clear_error (&error);
   if (ok && gnet_session_get_macs (s) <= MAX_RUN_MACS
       && gnet_session_get_arena_size (s) <= MAX_RUN_ARENA) {
+    cheap = TRUE;
     ok = gnet_session_run (s, inputs, n, &error);
     fuzz_check_error (ok, error);
     g_clear_error (&error);
@@ -86,6 +132,7 @@ plan_and_run (GnetModel * model)
 out:
   for (guint i = 0; i < n; i++)
     g_free (inputs[i].data);
+  return cheap;
 }
 
 static void
@@ -120,7 +167,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   if (model == NULL)
     return 0;
   query (model);
-  plan_and_run (model);
+  detect (model, plan_and_run (model));
   gnet_model_unref (model);
   return 0;
 }
