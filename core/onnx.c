@@ -14,6 +14,10 @@
 /* No single tensor in a model we run is anywhere near this; it keeps size
  * arithmetic far from overflow. */
 #define GNET_MAX_ELEMENTS (G_GINT64_CONSTANT (1) << 34)
+/* GoogLeNet has about 150 nodes.  The memory planner is quadratic in the
+ * number of intermediate tensors, so a bound here is what keeps a hostile
+ * file of a few megabytes of trivial nodes from planning for minutes. */
+#define GNET_MAX_NODES 16384
 
 static gboolean
 dtype_from_onnx (gint32 onnx_type, GnetDType * out)
@@ -766,6 +770,13 @@ gnet_model_load_bytes (const guint8 * bytes, gsize size, const gchar * name,
   if (mp->graph == NULL) {
     g_set_error (error, GNET_ERROR, GNET_ERROR_PARSE,
         "%s: not an ONNX model (no graph)", l.file);
+    onnx__model_proto__free_unpacked (mp, NULL);
+    return NULL;
+  }
+  if (mp->graph->n_node > GNET_MAX_NODES) {
+    g_set_error (error, GNET_ERROR, GNET_ERROR_UNSUPPORTED,
+        "%s: the graph has %" G_GSIZE_FORMAT " nodes, gnet loads at most %d",
+        l.file, mp->graph->n_node, GNET_MAX_NODES);
     onnx__model_proto__free_unpacked (mp, NULL);
     return NULL;
   }

@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 
 #include "gnet.h"
+#include "onnx.pb-c.h"
 
 typedef enum
 {
@@ -188,6 +189,51 @@ test_declared_shapes (void)
   g_free (path);
 }
 
+/* A graph of more nodes than gnet loads (planning is quadratic in them):
+ * refused before any of them is looked at.  Built here, since the file
+ * would be a third of a megabyte: one Relu node, repeated. */
+static void
+test_too_many_nodes (void)
+{
+  Onnx__ModelProto model = ONNX__MODEL_PROTO__INIT;
+  Onnx__GraphProto graph = ONNX__GRAPH_PROTO__INIT;
+  Onnx__OperatorSetIdProto opset = ONNX__OPERATOR_SET_ID_PROTO__INIT;
+  Onnx__OperatorSetIdProto *opsets[] = { &opset };
+  Onnx__NodeProto relu = ONNX__NODE_PROTO__INIT;
+  gchar *x = (gchar *) "x", *y = (gchar *) "y";
+  const gsize n_nodes = 16385;
+  Onnx__NodeProto **nodes = g_new (Onnx__NodeProto *, n_nodes);
+  GError *error = NULL;
+  guint8 *bytes;
+  gsize len;
+
+  relu.op_type = (gchar *) "Relu";
+  relu.n_input = relu.n_output = 1;
+  relu.input = &x;
+  relu.output = &y;
+  for (gsize i = 0; i < n_nodes; i++)
+    nodes[i] = &relu;
+  graph.n_node = n_nodes;
+  graph.node = nodes;
+  opset.has_version = TRUE;
+  opset.version = 13;
+  model.graph = &graph;
+  model.n_opset_import = 1;
+  model.opset_import = opsets;
+  len = onnx__model_proto__get_packed_size (&model);
+  bytes = g_malloc (len);
+  onnx__model_proto__pack (&model, bytes);
+
+  g_assert_null (gnet_model_load_bytes (bytes, len, "many.onnx", &error));
+  g_assert_error (error, GNET_ERROR, GNET_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "many.onnx"));
+  g_assert_nonnull (strstr (error->message, "16385 nodes"));
+  g_assert_nonnull (strstr (error->message, "at most 16384"));
+  g_error_free (error);
+  g_free (bytes);
+  g_free (nodes);
+}
+
 /* GNET_MAX_ARENA_MB moves the limit; a value that is not a positive
  * number leaves the default. */
 static void
@@ -288,6 +334,7 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/hostile/declared-shapes", test_declared_shapes);
   g_test_add_func ("/hostile/arena-limit", test_arena_limit);
+  g_test_add_func ("/hostile/too-many-nodes", test_too_many_nodes);
   g_test_add_func ("/hostile/bounded-memory", test_bounded_memory);
   return g_test_run ();
 }
