@@ -20,21 +20,29 @@ build=$(cd "$1" && pwd)
 shift
 work="$build/fuzz-work"
 
+# Minimizes what fuzzing found into the committed corpus: only inputs under
+# 64 KiB are candidates (the corpus stays a few hundred KiB; the big models
+# are in tests/fixtures anyway), and every crash reproducer stays whatever
+# its coverage.
 merge() {
     for h in model npy pb; do
         out="$src/tests/fuzz/corpus/$h"
-        mkdir -p "$out.new"
+        cand="$work/$h/merge-candidates"
+        rm -rf "$cand" "$out.new"
+        mkdir -p "$cand" "$out.new"
+        find "$out" "$work/$h/corpus" -type f -size -64k \
+            -exec cp {} "$cand/" \;
         "$build/tests/fuzz/fuzz-$h" -merge=1 -rss_limit_mb=2048 \
-            -malloc_limit_mb=1024 -timeout=10 "$out.new" "$out" \
-            "$work/$h/corpus"
-        # Every crash reproducer stays, whatever its coverage.
+            -malloc_limit_mb=1024 -timeout=10 "$out.new" "$cand" \
+            > "$work/$h/merge.log" 2>&1
         for f in "$out"/crash-* "$out"/leak-* "$out"/oom-* "$out"/timeout-* \
             "$work/$h"/crashes/*; do
             [ -f "$f" ] && cp "$f" "$out.new/"
         done
         rm -rf "$out"
         mv "$out.new" "$out"
-        echo "$h: $(ls "$out" | wc -l) files, $(du -sk "$out" | cut -f1) KiB"
+        echo "$h: $(ls "$cand" | wc -l) candidates -> $(ls "$out" | wc -l)" \
+            "files, $(du -sk "$out" | cut -f1) KiB"
     done
 }
 
