@@ -14,6 +14,10 @@
 /* No single tensor in a model we run is anywhere near this; it keeps size
  * arithmetic far from overflow. */
 #define GNET_MAX_ELEMENTS (G_GINT64_CONSTANT (1) << 34)
+/* GoogLeNet has about 150 nodes.  The memory planner is quadratic in the
+ * number of intermediate tensors, so a bound here is what keeps a hostile
+ * file of a few megabytes of trivial nodes from planning for minutes. */
+#define GNET_MAX_NODES 16384
 
 static gboolean
 dtype_from_onnx (gint32 onnx_type, GnetDType * out)
@@ -66,12 +70,13 @@ checked_numel (const gint64 * dims, gsize ndim, const gchar * what,
           "%s has invalid dimension %" G_GINT64_FORMAT, what, dims[i]);
       return -1;
     }
-    n *= dims[i];
-    if (n > GNET_MAX_ELEMENTS) {
+    /* Both factors are at most 2^34: test before multiplying. */
+    if (dims[i] != 0 && n > GNET_MAX_ELEMENTS / dims[i]) {
       g_set_error (error, GNET_ERROR, GNET_ERROR_PARSE,
           "%s has too many elements", what);
       return -1;
     }
+    n *= dims[i];
   }
   return n;
 }
@@ -132,10 +137,11 @@ gnet__tensor_from_proto (const void *tensor_proto, const gchar * what,
   for (gsize i = 0; i < t->n_dims; i++)
     out->dims[i] = t->dims[i];
   out->data = g_malloc (MAX (nbytes, 1));
-  if (t->has_raw_data) {
+  if (nbytes == 0) {
+    /* An empty tensor: its data fields may be NULL. */
+  } else if (t->has_raw_data) {
     /* ONNX raw data is little-endian, as is every machine we target. */
-    if (nbytes)
-      memcpy (out->data, t->raw_data.data, nbytes);
+    memcpy (out->data, t->raw_data.data, nbytes);
   } else if (dtype == GNET_DTYPE_FLOAT32) {
     memcpy (out->data, t->float_data, nbytes);
   } else if (dtype == GNET_DTYPE_INT64) {
@@ -293,7 +299,7 @@ load_inputs (Loader * l, Onnx__GraphProto * g, GError ** error)
 }
 
 static gboolean
-convert_attr (Loader * l, Onnx__NodeProto * np, Onnx__AttributeProto * ap,
+convert_attr (Loader * l, const GnetNode * n, Onnx__AttributeProto * ap,
     GnetAttr * a, GError ** error)
 {
   gint type = ap->type;
@@ -347,14 +353,14 @@ convert_attr (Loader * l, Onnx__NodeProto * np, Onnx__AttributeProto * ap,
       if (ap->t == NULL)
         break;
       what = g_strdup_printf ("%s: node '%s' (%s): attribute '%s'", l->file,
-          np->name ? np->name : "", np->op_type, a->name);
+          n->name, n->op_type, a->name);
       ok = gnet__tensor_from_proto (ap->t, what, &t, error);
       g_free (what);
       if (!ok)
         return FALSE;
       /* Anonymous constant: a name no ONNX tensor can have. */
-      cname = g_strdup_printf ("\x01%s/%s/%u", np->name ? np->name : "",
-          a->name, l->model->values->len);
+      cname = g_strdup_printf ("\x01%s/%s/%u", n->name, a->name,
+          l->model->values->len);
       a->tensor = add_constant (l, cname, &t);
       g_free (cname);
       break;
@@ -465,7 +471,7 @@ convert_node (Loader * l, Onnx__NodeProto * np, guint index, GnetNode ** out,
   }
   for (gsize i = 0; i < np->n_attribute; i++) {
     n->n_attrs++;
-    if (!convert_attr (l, np, np->attribute[i], &n->attrs[i], error))
+    if (!convert_attr (l, n, np->attribute[i], &n->attrs[i], error))
       return FALSE;
   }
   return TRUE;
@@ -496,9 +502,12 @@ load_nodes (Loader * l, Onnx__GraphProto * g, GError ** error)
     for (gsize k = 0; k < np->n_output; k++) {
       if (np->output[k] == NULL || *np->output[k] == '\0')
         continue;               /* optional output left out */
-      n->outputs[k] = add_value (l, np->output[k], error);
+      n->outputs[k] = add_value (l, np->output[k], NULL);
       if (n->outputs[k] < 0) {
-        g_prefix_error (error, "node '%s' (%s): ", n->name, n->op_type);
+        g_set_error (error, GNET_ERROR, GNET_ERROR_GRAPH,
+            "%s: node '%s' (%s): output '%s' is already defined (tensor "
+            "names must be unique)", l->file, n->name, n->op_type,
+            np->output[k]);
         goto out;
       }
       gnet__model_value (m, n->outputs[k])->producer = i;
@@ -586,7 +595,7 @@ sort_nodes (Loader * l, GError ** error)
         break;
       }
     ok = FALSE;
-  } else {
+  } else if (n_nodes > 0) {
     /* Same pointers, new order; the array keeps ownership. */
     memcpy (m->nodes->pdata, sorted->pdata, n_nodes * sizeof (gpointer));
   }
@@ -761,6 +770,13 @@ gnet_model_load_bytes (const guint8 * bytes, gsize size, const gchar * name,
   if (mp->graph == NULL) {
     g_set_error (error, GNET_ERROR, GNET_ERROR_PARSE,
         "%s: not an ONNX model (no graph)", l.file);
+    onnx__model_proto__free_unpacked (mp, NULL);
+    return NULL;
+  }
+  if (mp->graph->n_node > GNET_MAX_NODES) {
+    g_set_error (error, GNET_ERROR, GNET_ERROR_UNSUPPORTED,
+        "%s: the graph has %" G_GSIZE_FORMAT " nodes, gnet loads at most %d",
+        l.file, mp->graph->n_node, GNET_MAX_NODES);
     onnx__model_proto__free_unpacked (mp, NULL);
     return NULL;
   }

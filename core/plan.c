@@ -13,6 +13,13 @@
 #include "gnet-private.h"
 
 #define GNET_MAX_ELEMENTS (G_GINT64_CONSTANT (1) << 34)
+/* The most working memory (arena + scratch) one plan may take, in MiB,
+ * unless the environment variable GNET_MAX_ARENA_MB (a positive number)
+ * says otherwise.  The sample model needs 76 MiB for a whole 1920x1080
+ * frame and 302 MiB for 3840x2160 (`gnet info --shape`); the limit is what
+ * stops a small hostile file (huge pads, a huge declared input) from
+ * making the planner allocate gigabytes. */
+#define GNET_DEFAULT_MAX_ARENA_MB 4096
 
 typedef struct
 {
@@ -51,6 +58,24 @@ gnet__session_clear_plan (GnetSession * s)
   s->planned = FALSE;
 }
 
+/* Element count of a shape, or -1 if a dimension is negative or the count
+ * exceeds GNET_MAX_ELEMENTS (tested before each multiplication, so nothing
+ * overflows whatever the dims). */
+static gint64
+bounded_numel (const gint64 * dims, guint ndim)
+{
+  gint64 n = 1;
+
+  if (ndim > GNET_MAX_DIMS)
+    return -1;
+  for (guint d = 0; d < ndim; d++) {
+    if (dims[d] < 0 || (dims[d] > 0 && n > GNET_MAX_ELEMENTS / dims[d]))
+      return -1;
+    n *= dims[d];
+  }
+  return n;
+}
+
 static gboolean
 check_inputs (GnetSession * s, const GnetTensor * inputs, guint n_inputs,
     GError ** error)
@@ -66,7 +91,6 @@ check_inputs (GnetSession * s, const GnetTensor * inputs, guint n_inputs,
   for (guint i = 0; i < n_inputs; i++) {
     const GnetTensor *t = &inputs[i];
     GnetValue *v = gnet__model_value (m, g_array_index (m->inputs, gint, i));
-    gint64 numel = 1;
 
     if (t->dtype != v->dtype) {
       g_set_error (error, GNET_ERROR, GNET_ERROR_INPUT,
@@ -80,13 +104,10 @@ check_inputs (GnetSession * s, const GnetTensor * inputs, guint n_inputs,
           v->ndim, t->ndim);
       return FALSE;
     }
-    for (guint d = 0; d < t->ndim; d++) {
-      if (t->dims[d] < 0 || t->dims[d] > GNET_MAX_ELEMENTS
-          || (numel *= t->dims[d]) > GNET_MAX_ELEMENTS) {
-        g_set_error (error, GNET_ERROR, GNET_ERROR_INPUT,
-            "%s: input '%s' has an invalid shape", m->name, v->name);
-        return FALSE;
-      }
+    if (bounded_numel (t->dims, t->ndim) < 0) {
+      g_set_error (error, GNET_ERROR, GNET_ERROR_INPUT,
+          "%s: input '%s' has an invalid shape", m->name, v->name);
+      return FALSE;
     }
   }
   return TRUE;
@@ -139,14 +160,10 @@ infer_shapes (GnetSession * s, GError ** error)
     }
     for (guint k = 0; k < n->n_outputs; k++) {
       GnetView *o = &st->out[k];
-      gint64 numel = 1;
 
       if (n->outputs[k] < 0)
         continue;
-      for (guint d = 0; d < o->ndim && o->ndim <= GNET_MAX_DIMS; d++)
-        if (o->dims[d] < 0 || (numel *= o->dims[d]) > GNET_MAX_ELEMENTS)
-          numel = -1;
-      if (o->ndim > GNET_MAX_DIMS || numel < 0) {
+      if (bounded_numel (o->dims, o->ndim) < 0) {
         g_set_error (error, GNET_ERROR, GNET_ERROR_SHAPE,
             "%s: node '%s' (%s): output %u would have an invalid or "
             "enormous shape", m->name, n->name, n->op_type, k);
@@ -270,14 +287,28 @@ place_buffers (Slot * slots, GArray * roots)
   return total;
 }
 
-static void
-plan_memory (GnetSession * s)
+static guint64
+arena_limit_mb (void)
+{
+  const gchar *env = g_getenv ("GNET_MAX_ARENA_MB");
+  guint64 mb;
+
+  if (env && g_ascii_string_to_unsigned (env, 10, 1, G_MAXSIZE >> 21, &mb,
+          NULL))
+    return mb;
+  return GNET_DEFAULT_MAX_ARENA_MB;
+}
+
+static gboolean
+plan_memory (GnetSession * s, GError ** error)
 {
   GnetModel *m = s->model;
   guint nv = m->values->len;
   Slot *slots = g_new0 (Slot, nv);
   gint *step_of = g_new (gint, nv);
   GArray *roots = g_array_new (FALSE, FALSE, sizeof (gint));
+  guint64 limit_mb;
+  gboolean ok = TRUE;
 
   for (guint v = 0; v < nv; v++) {
     slots[v].root = v;
@@ -331,6 +362,18 @@ plan_memory (GnetSession * s)
     g_array_append_val (roots, v);
   }
   s->arena_size = place_buffers (slots, roots);
+  limit_mb = arena_limit_mb ();
+  if (s->arena_size > (limit_mb << 20) || s->scratch_size > (limit_mb << 20)
+      || s->arena_size + s->scratch_size > (limit_mb << 20)) {
+    g_set_error (error, GNET_ERROR, GNET_ERROR_UNSUPPORTED,
+        "%s: the plan needs %" G_GUINT64_FORMAT " MiB of working memory, "
+        "more than the limit of %" G_GUINT64_FORMAT " MiB (set "
+        "GNET_MAX_ARENA_MB to change it)", m->name,
+        ((guint64) s->arena_size + s->scratch_size) >> 20, limit_mb);
+    s->arena_size = s->scratch_size = 0;
+    ok = FALSE;
+    goto out;
+  }
   s->arena = g_aligned_alloc0 (MAX (1, s->arena_size), 1, GNET_ALIGN);
   s->scratch = g_aligned_alloc0 (MAX (1, s->scratch_size), 1, GNET_ALIGN);
 
@@ -353,9 +396,11 @@ plan_memory (GnetSession * s)
     if (rv->is_const)
       s->views[v].is_const = TRUE;
   }
+out:
   g_array_unref (roots);
   g_free (step_of);
   g_free (slots);
+  return ok;
 }
 
 gboolean
@@ -399,7 +444,10 @@ gnet__session_plan (GnetSession * s, const GnetTensor * inputs,
     gnet__session_clear_plan (s);
     return FALSE;
   }
-  plan_memory (s);
+  if (!plan_memory (s, error)) {
+    gnet__session_clear_plan (s);
+    return FALSE;
+  }
 
   /* Each step's views, now with data pointers. */
   for (guint i = 0; i < s->n_steps; i++) {

@@ -57,8 +57,12 @@ reshape_infer (const GnetNode * node, const GnetView * in, GnetView * out,
     } else if (d < 0)
       goto negative;
     out[0].dims[i] = d;
-    if (i != infer_at)
+    if (i != infer_at) {
+      /* A hostile shape must not overflow the product. */
+      if (d > 0 && known > G_MAXINT64 / d)
+        goto mismatch;
       known *= d;
+    }
   }
   if (infer_at >= 0) {
     if (known == 0 || numel % known != 0)

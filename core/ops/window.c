@@ -4,6 +4,10 @@
  */
 #include "ops.h"
 
+/* Kernels, strides, dilations and pads above this are hostile, not big: it
+ * keeps every window computation far from int64 overflow. */
+#define GNET_MAX_WINDOW_VALUE (G_GINT64_CONSTANT (1) << 24)
+
 gboolean
 gnet__parse_auto_pad (const GnetNode * node, GnetAutoPad * out,
     GError ** error)
@@ -57,10 +61,10 @@ read_axes (const GnetNode * node, const gchar * name, guint per_axis,
   if (n != 2 * per_axis)
     return TRUE;                /* not 2-D: reported by the caller */
   for (guint i = 0; i < n; i++) {
-    if (v[i] < min) {
+    if (v[i] < min || v[i] > GNET_MAX_WINDOW_VALUE) {
       g_set_error (error, GNET_ERROR, GNET_ERROR_ATTRIBUTE,
-          "%s[%u] is %" G_GINT64_FORMAT ", must be at least %"
-          G_GINT64_FORMAT, name, i, v[i], min);
+          "%s[%u] is %" G_GINT64_FORMAT ", must be in %" G_GINT64_FORMAT
+          "..%" G_GINT64_FORMAT, name, i, v[i], min, GNET_MAX_WINDOW_VALUE);
       return FALSE;
     }
     dst[i] = v[i];
