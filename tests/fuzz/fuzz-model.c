@@ -52,11 +52,9 @@ detect (GnetModel * model, gboolean cheap)
     gnet_detector_params_init (&params);
     params.mode = mode;
     params.n_threads = 1;
-    /* No CAM refinement yet: detect.c's cam_weights() offsets a pointer by
-     * (gsize) -1 rows when there is no background class, undefined
-     * behaviour UBSan stops at (reported; core/detect.c is not this
-     * harness's to fix). */
-    params.refine = GNET_REFINE_NONE;
+    /* CAM in dense mode, plain boxes in crops: both box paths. */
+    params.refine = mode == GNET_DETECT_MODE_DENSE ? GNET_REFINE_CAM
+        : GNET_REFINE_NONE;
     d = gnet_detector_new (model, &params, &error);
     fuzz_check_error (d != NULL, error);
     g_clear_error (&error);
@@ -64,11 +62,8 @@ detect (GnetModel * model, gboolean cheap)
       return;
     if (cheap && gnet_detector_get_min_window (d) <= 48) {
       guint8 pixels[64 * 48 * 3];
-      /* Planes 1 and 2 are unused by RGB, but image.c's decode_row()
-       * offsets plane 1 for every format, which is undefined behaviour on
-       * NULL (reported; core/image.c is not this harness's to fix). */
-      GnetImage image = { GNET_PIXEL_FORMAT_RGB, 64, 48,
-        {pixels, pixels, pixels}, {64 * 3, 0, 0}
+      /* Packed RGB: planes 1 and 2 stay NULL, as callers leave them. */
+      GnetImage image = { GNET_PIXEL_FORMAT_RGB, 64, 48, {pixels}, {64 * 3}
       };
       const GnetBox *boxes;
       guint n_boxes;
