@@ -334,8 +334,16 @@ setup_input (GnetDetector * d, GError ** error)
         gnet_model_get_name (d->model));
     return FALSE;
   }
-  d->in_h = info.dims[2];
-  d->in_w = info.dims[3];
+  if (info.dims[2] > MAX_WINDOW || info.dims[3] > MAX_WINDOW) {
+    g_set_error (error, GNET_ERROR, GNET_ERROR_SETTINGS,
+        "%s: input size %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT " is larger "
+        "than %d", gnet_model_get_name (d->model), info.dims[2],
+        info.dims[3], MAX_WINDOW);
+    return FALSE;
+  }
+  /* Negative (symbolic) stays negative: the default below. */
+  d->in_h = (gint) info.dims[2];
+  d->in_w = (gint) info.dims[3];
   if ((v = gnet_model_get_metadata (d->model, GNET_META_INPUT_SIZE))) {
     gint hw[2];
     guint n;
