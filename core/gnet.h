@@ -93,6 +93,8 @@ void gnet_tensor_clear (GnetTensor * tensor);
  * counted: loads return one reference. */
 typedef struct _GnetModel GnetModel;
 
+/* Hostile files fail with a GError, not a crash or a huge allocation: at
+ * most 2^34 elements per tensor and 16384 nodes per graph. */
 GnetModel *gnet_model_load_file (const gchar * path, GError ** error);
 /* `name` is used in error messages (a file name, say). */
 GnetModel *gnet_model_load_bytes (const guint8 * bytes, gsize size,
@@ -151,7 +153,9 @@ void gnet_session_free (GnetSession * session);
 
 /* Plans for the given input shapes without running (optional: run plans on
  * demand).  For int64 inputs that feed shape computations (Reshape's shape),
- * `inputs[i].data` must be set; for float inputs only dims are read. */
+ * `inputs[i].data` must be set; for float inputs only dims are read.  A plan
+ * needing more than 4 GiB of working memory fails (GNET_ERROR_UNSUPPORTED);
+ * the environment variable GNET_MAX_ARENA_MB sets another limit. */
 gboolean gnet_session_plan (GnetSession * session, const GnetTensor * inputs,
     guint n_inputs, GError ** error);
 /* Runs the graph.  Inputs in graph-input order.  Re-plans if a shape
