@@ -844,6 +844,21 @@ test_strategies_agree (void)
   gnet_model_unref (m);
 }
 
+/* The best IoU with `truth` of the boxes of its class. */
+static gdouble
+best_iou (GArray * boxes, const GnetBox * truth)
+{
+  gdouble best = 0.0;
+
+  for (guint i = 0; i < boxes->len; i++) {
+    const GnetBox *b = &g_array_index (boxes, GnetBox, i);
+
+    if (b->class_id == truth->class_id)
+      best = MAX (best, gnet_box_iou (b, truth));
+  }
+  return best;
+}
+
 /* A model with a box regressor (a second output, a Gemm over the flattened
  * feature map): its boxes, not the windows, are the detections, and dense
  * and crops regress the same boxes. */
@@ -892,18 +907,8 @@ test_box_head (void)
     windows = detect (w, &im);
     dump ("box head", boxes);
     for (guint t = 0; t < 2; t++) {
-      for (guint i = 0; i < boxes->len; i++) {
-        const GnetBox *b = &g_array_index (boxes, GnetBox, i);
-
-        if (b->class_id == truth[t]->class_id)
-          best[t] = MAX (best[t], gnet_box_iou (b, truth[t]));
-      }
-      for (guint i = 0; i < windows->len; i++) {
-        const GnetBox *b = &g_array_index (windows, GnetBox, i);
-
-        if (b->class_id == truth[t]->class_id)
-          best_window[t] = MAX (best_window[t], gnet_box_iou (b, truth[t]));
-      }
+      best[t] = best_iou (boxes, truth[t]);
+      best_window[t] = best_iou (windows, truth[t]);
       g_test_message ("mode %d object %u: IoU %.3f with the box head, %.3f "
           "with windows", mode, t, best[t], best_window[t]);
       g_assert_cmpfloat (best[t], >=, 0.75);

@@ -74,4 +74,22 @@ fuzz_touch (const GnetTensor * t)
   return sum;
 }
 
+/* One tensor file of `gnet run` through gnet_tensor_load_bytes: a clean
+ * GError or a tensor whose every byte can be read. */
+static inline void
+fuzz_tensor_bytes (const uint8_t * data, size_t size, const gchar * name)
+{
+  GnetTensor t;
+  GError *error = NULL;
+  gboolean ok;
+
+  ok = gnet_tensor_load_bytes (data, size, name, &t, &error);
+  fuzz_check_error (ok, error);
+  if (ok) {
+    fuzz_touch (&t);
+    gnet_tensor_clear (&t);
+  }
+  g_clear_error (&error);
+}
+
 #endif /* GNET_FUZZ_COMMON_H */

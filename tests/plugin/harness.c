@@ -57,13 +57,25 @@ make_frame (GstVideoFormat format, gint width, gint height, Square sq)
 /* appsrc ! googlenetdetect ! appsink                                       */
 /* ------------------------------------------------------------------------ */
 
+void
+run_set_caps (Run * run, GstVideoFormat format, gint width, gint height)
+{
+  GstCaps *caps;
+
+  gst_video_info_set_format (&run->info, format, width, height);
+  run->info.fps_n = 30;
+  run->info.fps_d = 1;
+  caps = gst_video_info_to_caps (&run->info);
+  g_object_set (run->src, "caps", caps, NULL);
+  gst_caps_unref (caps);
+}
+
 Run *
 run_new (const gchar * model, GstVideoFormat format, gint width,
     gint height, const gchar * props)
 {
   Run *run = g_new0 (Run, 1);
   GError *err = NULL;
-  GstCaps *caps;
   gchar *desc;
 
   run->step = FRAME_DURATION;
@@ -77,12 +89,7 @@ run_new (const gchar * model, GstVideoFormat format, gint width,
   run->det = gst_bin_get_by_name (GST_BIN (run->pipeline), "det");
   run->sink = gst_bin_get_by_name (GST_BIN (run->pipeline), "sink");
 
-  gst_video_info_set_format (&run->info, format, width, height);
-  run->info.fps_n = 30;
-  run->info.fps_d = 1;
-  caps = gst_video_info_to_caps (&run->info);
-  g_object_set (run->src, "caps", caps, NULL);
-  gst_caps_unref (caps);
+  run_set_caps (run, format, width, height);
 
   fail_unless (gst_element_set_state (run->pipeline, GST_STATE_PLAYING)
       != GST_STATE_CHANGE_FAILURE);

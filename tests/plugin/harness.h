@@ -36,6 +36,9 @@ typedef struct
 Run *run_new (const gchar * model, GstVideoFormat format, gint width,
     gint height, const gchar * props);
 void run_free (Run * run);
+/* 30 fps caps of `format` on appsrc: the next frames negotiate them. */
+void run_set_caps (Run * run, GstVideoFormat format, gint width,
+    gint height);
 /* Pushes `buf` (taking it) stamped as frame number n_pushed. */
 void run_push (Run * run, GstBuffer * buf);
 GstBuffer *run_pull (Run * run);

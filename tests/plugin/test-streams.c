@@ -106,19 +106,6 @@ check_same_output (GstBuffer * got, GstBuffer * want, gboolean pixels,
     fail_unless (buffers_equal (got, want), "%s: pixels differ", what);
 }
 
-static void
-set_caps (Run * run, GstVideoFormat format, gint width, gint height)
-{
-  GstCaps *caps;
-
-  gst_video_info_set_format (&run->info, format, width, height);
-  run->info.fps_n = 30;
-  run->info.fps_d = 1;
-  caps = gst_video_info_to_caps (&run->info);
-  g_object_set (run->src, "caps", caps, NULL);
-  gst_caps_unref (caps);
-}
-
 /* ------------------------------------------------------------------------ */
 /* Renegotiation                                                            */
 /* ------------------------------------------------------------------------ */
@@ -176,7 +163,7 @@ check_renegotiation (const gchar * props)
     if (run == NULL)
       run = run_new (red_model, seg->format, seg->width, seg->height, props);
     else
-      set_caps (run, seg->format, seg->width, seg->height);
+      run_set_caps (run, seg->format, seg->width, seg->height);
     for (i = 0; i < FRAMES_PER_SEGMENT; i++) {
       GstBuffer *got;
       gchar *what = g_strdup_printf ("%s, segment %u frame %u", props, s, i);
@@ -228,7 +215,7 @@ GST_START_TEST (test_renegotiation_async)
     if (run == NULL)
       run = run_new (red_model, seg->format, seg->width, seg->height, props);
     else
-      set_caps (run, seg->format, seg->width, seg->height);
+      run_set_caps (run, seg->format, seg->width, seg->height);
 
     run_push (run, make_frame (seg->format, seg->width, seg->height, none));
     got = run_pull (run);
