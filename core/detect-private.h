@@ -98,26 +98,6 @@ gboolean gnet__cam_box (GnetCam * cam, const gfloat * weights,
 void gnet__boxes_vote (GnetBox * kept, guint n_kept, const GnetBox * all,
     guint n_all, gfloat vote_iou);
 
-/* Class voting: the windows around one object are an ensemble.  Each kept
- * box takes the label and confidence of the confidence-weighted mean of
- * the class probabilities of the boxes of `all` that overlap it by more
- * than vote_iou: the most probable class among the `eligible` ones
- * (never `background`).  `probs` holds n_classes per box of `all`.  Two
- * kept boxes on one object may come to share a label, so NMS should run
- * again after it. */
-typedef struct
-{
-  const gfloat *probs;
-  guint n_classes;
-  const gboolean *eligible;
-  gint background;
-  const gchar *const *labels;
-  gfloat *scratch;              /* n_classes */
-} GnetVoteClasses;
-
-void gnet__classes_vote (GnetBox * kept, guint n_kept, const GnetBox * all,
-    guint n_all, const GnetVoteClasses * vc, gfloat vote_iou);
-
 /* ------------------------------------------------------------------------ */
 /* detect.c                                                                 */
 /* ------------------------------------------------------------------------ */

@@ -153,8 +153,6 @@ struct _GnetDetector
   gfloat *scores;               /* n_classes x positions */
   GnetBox *boxes;
   GnetBox *candidates;          /* the boxes before NMS, for voting */
-  gfloat *probs;                /* n_classes per box, for voting */
-  gfloat *class_mean;           /* n_classes: a vote's scratch */
   guint n_boxes;
   gsize box_capacity;
   guint64 last_macs;
@@ -821,7 +819,6 @@ gnet_detector_new (GnetModel * model, const GnetDetectorParams * params,
     goto failed;
 
   d->keep = g_new (gboolean, d->n_classes);
-  d->class_mean = g_new (gfloat, d->n_classes);
   if (!gnet_detector_set_classes (d, params->classes, error))
     goto failed;
 
@@ -865,7 +862,6 @@ clear_frame (GnetDetector * d)
   g_clear_pointer (&d->scores, g_free);
   g_clear_pointer (&d->boxes, g_free);
   g_clear_pointer (&d->candidates, g_free);
-  g_clear_pointer (&d->probs, g_free);
   d->frame_w = d->frame_h = 0;
   d->box_capacity = 0;
   d->n_boxes = 0;
@@ -883,7 +879,6 @@ gnet_detector_free (GnetDetector * d)
   }
   gnet__cam_clear (&d->cam);
   g_free (d->keep);
-  g_free (d->class_mean);
   g_strfreev (d->labels);
   g_free (d->feature);
   g_free (d->head_w);
@@ -1117,7 +1112,6 @@ setup_frame (GnetDetector * d, gint width, gint height, GError ** error)
   d->scores = g_new (gfloat, MAX (1, positions * d->n_classes));
   d->boxes = g_new (GnetBox, MAX (1, boxes));
   d->candidates = d->box_w ? g_new (GnetBox, MAX (1, boxes)) : NULL;
-  d->probs = d->box_w ? g_new (gfloat, MAX (1, boxes) * d->n_classes) : NULL;
   d->box_capacity = boxes;
   d->frame_w = width;
   d->frame_h = height;
@@ -1271,10 +1265,6 @@ consider (GnetDetector * d, const Level * l, gint n, gint j, gint px,
   if (d->refine == GNET_REFINE_CAM && wf != NULL)
     refine_cam (d, best, wf, wb);
 
-  if (d->probs != NULL)
-    for (guint k = 0; k < d->n_classes; k++)
-      d->probs[(gsize) d->n_boxes * d->n_classes + k] =
-          d->scores[(gsize) k * n + j];
   box = &d->boxes[d->n_boxes++];
   box->x0 = (px + wb[0]) * l->sx;
   box->y0 = (py + wb[1]) * l->sy;
@@ -1476,19 +1466,9 @@ gnet_detector_process (GnetDetector * d, const GnetImage * image,
     memcpy (d->candidates, d->boxes, n_candidates * sizeof (GnetBox));
   d->n_boxes = gnet_nms (d->boxes, d->n_boxes, d->iou_threshold,
       d->max_detections);
-  if (d->candidates) {
-    GnetVoteClasses vc = { d->probs, d->n_classes, d->keep, d->background,
-      (const gchar * const *) d->labels, d->class_mean
-    };
-
-    gnet__classes_vote (d->boxes, d->n_boxes, d->candidates, n_candidates,
-        &vc, VOTE_IOU);
+  if (d->candidates)
     gnet__boxes_vote (d->boxes, d->n_boxes, d->candidates, n_candidates,
         VOTE_IOU);
-    /* Boxes that were one object under two labels now share one. */
-    d->n_boxes = gnet_nms (d->boxes, d->n_boxes, d->iou_threshold,
-        d->max_detections);
-  }
   *boxes = d->boxes;
   *n_boxes = d->n_boxes;
   return TRUE;

@@ -7,7 +7,6 @@
  * the write index never passes the read index.
  */
 #include "gnet-private.h"
-#include "detect-private.h"
 
 gfloat
 gnet_box_iou (const GnetBox * a, const GnetBox * b)
@@ -135,40 +134,5 @@ gnet__boxes_vote (GnetBox * kept, guint n_kept, const GnetBox * all,
       k->x1 = sum[2] / weight;
       k->y1 = sum[3] / weight;
     }
-  }
-}
-
-void
-gnet__classes_vote (GnetBox * kept, guint n_kept, const GnetBox * all,
-    guint n_all, const GnetVoteClasses * vc, gfloat vote_iou)
-{
-  for (guint i = 0; i < n_kept; i++) {
-    GnetBox *k = &kept[i];
-    gdouble weight = 0.0;
-    gint best = -1;
-
-    for (guint c = 0; c < vc->n_classes; c++)
-      vc->scratch[c] = 0.0f;
-    for (guint j = 0; j < n_all; j++) {
-      const gfloat *p = vc->probs + (gsize) j * vc->n_classes;
-      gfloat w = all[j].confidence;
-
-      if (gnet_box_iou (k, &all[j]) <= vote_iou)
-        continue;
-      for (guint c = 0; c < vc->n_classes; c++)
-        vc->scratch[c] += w * p[c];
-      weight += w;
-    }
-    if (weight <= 0.0)
-      continue;
-    for (guint c = 0; c < vc->n_classes; c++)
-      if ((gint) c != vc->background && vc->eligible[c]
-          && (best < 0 || vc->scratch[c] > vc->scratch[best]))
-        best = c;
-    if (best < 0)
-      continue;
-    k->class_id = best;
-    k->label = vc->labels[best];
-    k->confidence = vc->scratch[best] / weight;
   }
 }

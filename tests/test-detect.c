@@ -385,54 +385,6 @@ test_vote (void)
   g_assert_cmpfloat (kept[1].x1, ==, 50.0f);
 }
 
-/* Class voting: a kept box takes the class of the confidence-weighted
- * mean of the probabilities of the boxes overlapping it, among the
- * eligible classes and never background; a lone box keeps its own. */
-static void
-test_vote_classes (void)
-{
-  /* classes 0, 1, 2 and background 3; probabilities per box of `all` */
-  const GnetBox all[] = {
-    box (0, 0, 10, 10, 0.6f, 0),
-    box (1, 0, 11, 10, 0.5f, 1),        /* IoU 0.82: votes */
-    box (0, 1, 10, 11, 0.5f, 1),        /* IoU 0.82: votes */
-    box (6, 0, 16, 10, 0.9f, 2),        /* IoU 0.25: does not */
-    box (40, 40, 50, 50, 0.7f, 2),      /* alone */
-  };
-  const gfloat probs[] = {
-    0.6f, 0.3f, 0.0f, 0.1f,
-    0.2f, 0.5f, 0.0f, 0.3f,
-    0.1f, 0.5f, 0.1f, 0.3f,
-    0.0f, 0.0f, 0.9f, 0.1f,
-    0.1f, 0.1f, 0.7f, 0.1f,
-  };
-  const gchar *labels[] = { "a", "b", "c", "background" };
-  gboolean eligible[] = { TRUE, TRUE, TRUE, TRUE };
-  gfloat scratch[4];
-  GnetVoteClasses vc = { probs, 4, eligible, 3, labels, scratch };
-  GnetBox kept[] = { all[0], all[4] };
-  gdouble w = 0.6 + 0.5 + 0.5;
-
-  gnet__classes_vote (kept, 2, all, G_N_ELEMENTS (all), &vc, 0.5f);
-  /* class 1: (0.6 x 0.3 + 0.5 x 0.5 + 0.5 x 0.5) / 1.6 = 0.425 beats
-   * class 0: (0.36 + 0.1 + 0.05) / 1.6 = 0.319 */
-  g_assert_cmpint (kept[0].class_id, ==, 1);
-  g_assert_cmpstr (kept[0].label, ==, "b");
-  g_assert_cmpfloat_with_epsilon (kept[0].confidence,
-      (0.6 * 0.3 + 0.5 * 0.5 + 0.5 * 0.5) / w, 1e-6);
-  g_assert_cmpfloat (kept[0].x0, ==, 0.0f);     /* the place is untouched */
-  g_assert_cmpint (kept[1].class_id, ==, 2);
-  g_assert_cmpfloat_with_epsilon (kept[1].confidence, 0.7, 1e-6);
-
-  /* with class 1 filtered out, class 0 wins */
-  kept[0] = all[0];
-  eligible[1] = FALSE;
-  gnet__classes_vote (kept, 1, all, G_N_ELEMENTS (all), &vc, 0.5f);
-  g_assert_cmpint (kept[0].class_id, ==, 0);
-  g_assert_cmpfloat_with_epsilon (kept[0].confidence,
-      (0.6 * 0.6 + 0.5 * 0.2 + 0.5 * 0.1) / w, 1e-6);
-}
-
 static int
 by_confidence (const void *pa, const void *pb)
 {
@@ -1713,7 +1665,6 @@ main (int argc, char **argv)
   g_test_add_func ("/detect/nms", test_nms);
   g_test_add_func ("/detect/nms-random", test_nms_random);
   g_test_add_func ("/detect/vote", test_vote);
-  g_test_add_func ("/detect/vote-classes", test_vote_classes);
   g_test_add_func ("/detect/labels", test_labels);
   g_test_add_func ("/detect/image/formats", test_image_formats);
   g_test_add_func ("/detect/image/resample", test_image_resample);
