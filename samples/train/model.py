@@ -124,39 +124,24 @@ class GoogLeNet(nn.Module):
             with torch.no_grad():
                 self.box.bias.copy_(torch.tensor([0.2, 0.2, 0.8, 0.8]))
 
-    def features(self, x, margin=0):
-        """The last feature map, and the auxiliary logits when training.
-
-        margin > 0: x is a window with `margin` cells (16 pixels each) of
-        context all round, as a window sees it inside a whole frame in dense
-        mode.  The maps are cut to the window's own cells (at stride 8 for
-        the auxiliary heads, 16 at the end), which is what the detector
-        pools in dense mode."""
+    def features(self, x):
         aux = []
-        n = x.shape[-1] - 32 * margin
-
-        def cut(t, stride):
-            if not margin:
-                return t
-            k, c = margin * 16 // stride, (n - 1) // stride + 2
-            return t[:, :, k:k + c, k:k + c]
-
         x = self.stem(x)
         x = self.inc["3b"](self.inc["3a"](x))
         x = self.pool(x)
         for name in ("4a", "4b", "4c", "4d", "4e"):
             x = self.inc[name](x)
             if self.aux and self.training and name == "4a":
-                aux.append(self.aux1(cut(x, 8)))
+                aux.append(self.aux1(x))
             if self.aux and self.training and name == "4d":
-                aux.append(self.aux2(cut(x, 8)))
+                aux.append(self.aux2(x))
         x = self.pool(x)
         x = self.inc["5b"](self.inc["5a"](x))
-        return cut(x, 16), aux
+        return x, aux
 
-    def forward(self, x, margin=0):
+    def forward(self, x):
         """Training: (logits, box or None, aux logits); else logits."""
-        f, aux = self.features(x, margin)
+        f, aux = self.features(x)
         x = F.adaptive_avg_pool2d(f, 1)
         x = self.fc(self.dropout(torch.flatten(x, 1)))
         if self.training:

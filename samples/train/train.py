@@ -2,20 +2,13 @@
 """Train the default gnet model: a GoogLeNet sliding-window classifier for
 the ten Fashion-MNIST classes plus background.
 
-  /usr/bin/python3 samples/train/train.py     # under 60 min on 2 cores
-  /usr/bin/python3 samples/train/export.py    # ONNX + accuracy
+  nice /usr/bin/python3 samples/train/train.py        # about 40 min, 2 cores
+  /usr/bin/python3 samples/train/export.py            # ONNX + accuracy
 
 Only the train split is used: 55,000 items for training windows, 5,000
 held-out items for validation windows.  The test split is kept for the
 accuracy figure (export.py) and the sample video.  Writes history.csv and
 training.png next to this script, and a checkpoint in the work directory.
-
-Every window is drawn with a margin of context (windows.py).  Half of each
-batch is seen as crops mode sees it, the window alone; half as dense mode
-does, the window inside its context with the loss on the window's own
-cells.  Two processes (--ranks) share the work, one core each, and average
-their gradients: one PyTorch process keeps only about one core busy on
-this small network.
 """
 
 import argparse
@@ -143,30 +136,28 @@ def iou(a, b):
     return inter / np.maximum(area(a) + area(b) - inter, 1e-9)
 
 
-def evaluate(net, x, y, b, mean, std, size, margin=0, bs=500):
+def evaluate(net, x, y, b, mean, std, bs=500):
     """Main-head loss and 11-way accuracy; and for positive windows the
-    box head's mean IoU with the item's box and the share at IoU >= 0.5.
-    margin 0: the window alone (crops mode); 1: in its context (dense)."""
+    box head's mean IoU with the item's box and the share at IoU >= 0.5."""
     net.eval()
     loss, correct = 0.0, 0
     boxes = []
     with torch.no_grad():
         for i in range(0, len(x), bs):
-            xi = x[i:i + bs] if margin else windows.window_view(x[i:i + bs],
-                                                                size)
-            f, _ = net.features(to_tensor(xi, mean, std), margin)
+            xb = to_tensor(x[i:i + bs], mean, std)
+            f, _ = net.features(xb)
             out = net.fc(torch.flatten(F.adaptive_avg_pool2d(f, 1), 1))
             t = torch.from_numpy(y[i:i + bs])
             loss += F.cross_entropy(out, t, reduction="sum").item()
             correct += (out.argmax(1) == t).sum().item()
             if net.box is not None:
                 boxes.append(net.box(torch.flatten(f, 1)).numpy())
-    res = dict(loss=loss / len(x), acc=correct / len(x))
+    res = dict(val_loss=loss / len(x), val_acc=correct / len(x))
     if boxes:
         pos = np.isfinite(b[:, 0])
         ious = iou(np.concatenate(boxes)[pos], b[pos])
-        res.update(box_iou=float(ious.mean()),
-                   box_iou50=float((ious >= 0.5).mean()))
+        res.update(val_box_iou=float(ious.mean()),
+                   val_box_iou50=float((ious >= 0.5).mean()))
     return res
 
 
@@ -175,30 +166,25 @@ def plot(history, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     ep = [h["epoch"] for h in history]
-
-    def col(key):
-        return [float(h[key]) if h.get(key) not in (None, "") else np.nan
-                for h in history]
-
+    boxes = [h for h in history if h.get("val_box_iou") not in (None, "")]
     fig, (a, b, c) = plt.subplots(1, 3, figsize=(15, 4))
-    a.plot(ep, col("train_loss"), "o-", label="train")
-    a.plot(ep, col("val_loss"), "s-", label="validation, window alone")
-    a.plot(ep, col("val_loss_dense"), "d-", label="validation, in context")
+    a.plot(ep, [h["train_loss"] for h in history], "o-", label="train")
+    a.plot(ep, [h["val_loss"] for h in history], "s-", label="validation")
     a.set_xlabel("epoch")
     a.set_ylabel("cross-entropy (main head)")
     a.legend()
     a.grid(alpha=0.3)
-    b.plot(ep, col("train_acc"), "o-", label="train")
-    b.plot(ep, col("val_acc"), "s-", label="validation, window alone (crops)")
-    b.plot(ep, col("val_acc_dense"), "d-",
-           label="validation, in context (dense)")
+    b.plot(ep, [h["train_acc"] for h in history], "o-", label="train")
+    b.plot(ep, [h["val_acc"] for h in history], "s-", label="validation")
     b.set_xlabel("epoch")
     b.set_ylabel("11-way window accuracy")
     b.legend()
     b.grid(alpha=0.3)
-    c.plot(ep, col("val_box_iou"), "s-", label="mean IoU, crops")
-    c.plot(ep, col("val_box_iou_dense"), "d-", label="mean IoU, dense")
-    c.plot(ep, col("val_box_iou50"), "^-", label="share at IoU >= 0.5, crops")
+    c.plot([h["epoch"] for h in boxes],
+           [float(h["val_box_iou"]) for h in boxes], "s-", label="mean IoU")
+    c.plot([h["epoch"] for h in boxes],
+           [float(h["val_box_iou50"]) for h in boxes], "^-",
+           label="share at IoU >= 0.5")
     c.set_xlabel("epoch")
     c.set_ylabel("box head on validation items")
     c.set_ylim(0, 1)
@@ -210,38 +196,61 @@ def plot(history, path):
     plt.close(fig)
 
 
-def all_reduce(tensors, world):
-    """Sums (in place) across the ranks, as one flat buffer."""
-    if world == 1:
-        return
-    flat = torch.cat([t.reshape(-1) for t in tensors])
-    torch.distributed.all_reduce(flat)
-    k = 0
-    for t in tensors:
-        t.copy_(flat[k:k + t.numel()].view_as(t))
-        k += t.numel()
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--n-train", type=int, default=152000)
+    p.add_argument("--n-val", type=int, default=10000)
+    p.add_argument("--width", type=float, default=0.125)
+    p.add_argument("--size", type=int, default=48)
+    p.add_argument("--batch", type=int, default=256)
+    p.add_argument("--lr", type=float, default=0.2)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--work", default=os.path.join(HERE, "..", "..",
+                                                 "build-train"))
+    p.add_argument("--out", default=HERE,
+                   help="where history.csv and training.png go")
+    p.add_argument("--resume", metavar="CHECKPOINT",
+                   help="continue from a checkpoint for --epochs more "
+                        "epochs, the learning rate falling from --lr to 0 "
+                        "(cosine); the history continues.  A checkpoint "
+                        "without a box head gets a new one.")
+    p.add_argument("--stop-after", type=int, default=0, metavar="N",
+                   help="stop after N epochs of the --epochs schedule "
+                        "(0 = run it all)")
+    p.add_argument("--epoch-windows", type=int, default=0,
+                   help="windows drawn (without replacement) per epoch; "
+                        "0 = all")
+    p.add_argument("--data-seed", type=int, default=0,
+                   help="draw a different set of training windows")
+    args = p.parse_args()
 
-
-def run(rank, world, port, args, data, mean, std):
-    """One rank: the same model and steps as the others, on its share of
-    every batch; the gradients are averaged before each step."""
-    torch.set_num_threads(args.threads)
-    if world > 1:
-        import torch.distributed as dist
-        dist.init_process_group("gloo", init_method="tcp://127.0.0.1:%d" %
-                                port, rank=rank, world_size=world)
-    xt, yt, bt, xv, yv, bv = data
     torch.manual_seed(SEED)
+    torch.set_num_threads(args.threads)
     net = model.GoogLeNet(n_classes=11, width=args.width, size=args.size)
-    if rank == 0:
-        per, frame = model.dense_macs(net, args.size, WINDOWS)
-        n_params = sum(p.numel() for n_, p in net.named_parameters()
-                       if not n_.startswith("aux"))
-        print("model: width %.4g, input %d, stride 16, %d params (no aux), "
-              "%.2f M MACs per window, dense 640x480 with windows %s: "
-              "%.0f M MACs per frame; %d ranks" %
-              (args.width, args.size, n_params, per / 1e6,
-               ",".join(map(str, WINDOWS)), frame / 1e6, world), flush=True)
+    per, frame = model.dense_macs(net, args.size, WINDOWS)
+    n_params = sum(p.numel() for n_, p in net.named_parameters()
+                   if not n_.startswith("aux"))
+    print("model: width %.4g, input %d, stride 16, %d params (no aux), "
+          "%.2f M MACs per window, dense 640x480 with windows %s: "
+          "%.0f M MACs per frame" % (args.width, args.size, n_params,
+                                     per / 1e6,
+                                     ",".join(map(str, WINDOWS)),
+                                     frame / 1e6), flush=True)
+
+    t0 = time.time()
+    cache = os.path.join(args.work, "windows-box-%d-%d-%d-%d.npz" %
+                         (args.size, args.n_train, args.n_val,
+                          args.data_seed))
+    xt, yt, bt, xv, yv, bv = build_data(args.n_train, args.n_val, args.size,
+                                        cache, args.data_seed)
+    print("data: %d train, %d val windows (%.0f s); train class counts %s" %
+          (len(xt), len(xv), time.time() - t0, np.bincount(yt).tolist()),
+          flush=True)
+    sub = xt[:20000].astype(np.float32) / 255.0
+    mean = torch.tensor(sub.mean(axis=(0, 1, 2)).mean().repeat(3))
+    std = torch.tensor(sub.std(axis=(0, 1, 2)).mean().repeat(3))
+    del sub
 
     per_epoch = min(args.epoch_windows or len(xt), len(xt))
     steps = args.epochs * (per_epoch // args.batch)
@@ -268,167 +277,57 @@ def run(rank, world, port, args, data, mean, std):
         sched = torch.optim.lr_scheduler.OneCycleLR(
             opt, max_lr=[args.lr, args.lr * BOX_LR], total_steps=steps,
             pct_start=0.2)
-    # The same order on every rank; each augments its share its own way.
     gen = np.random.default_rng(SEED if first == 1 else SEED + first)
-    aug = np.random.default_rng([SEED, first, rank])
+    os.makedirs(args.work, exist_ok=True)
     net = net.to(memory_format=torch.channels_last)
-    params = [p for p in net.parameters()]
-    bn = [t for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)
-          for t in (m.running_mean, m.running_var)]
     last = first + (min(args.stop_after, args.epochs) if args.stop_after
                     else args.epochs)
     for epoch in range(first, last):
         net.train()
         te = time.time()
         order = gen.permutation(len(xt))[:per_epoch]
-        stats = torch.zeros(5, dtype=torch.float64)
+        tl, tb, tc, tn = 0.0, 0.0, 0, 0
         for i in range(0, len(order) - args.batch + 1, args.batch):
-            idx = np.sort(order[i:i + args.batch][rank::world])
-            xa, ba = augment(xt[idx], bt[idx], aug)
-            nd = int(round(len(idx) * args.dense_share))
-            outs = []
-            if nd:
-                outs.append(net(to_tensor(xa[:nd], mean, std), 1))
-            if nd < len(idx):
-                outs.append(net(to_tensor(
-                    windows.window_view(xa[nd:], args.size), mean, std), 0))
-            out = torch.cat([o[0] for o in outs])
-            box = torch.cat([o[1] for o in outs])
-            aux = [torch.cat(a) for a in zip(*[o[2] for o in outs])]
+            idx = np.sort(order[i:i + args.batch])
+            xa, ba = augment(xt[idx], bt[idx], gen)
+            x = to_tensor(xa, mean, std)
             y = torch.from_numpy(yt[idx])
+            out, box, aux = net(x)
             loss_main = F.cross_entropy(out, y, label_smoothing=0.05)
             loss_box = box_loss(box, torch.from_numpy(ba))
             loss = loss_main + BOX_WEIGHT * loss_box + 0.3 * sum(
                 F.cross_entropy(a, y, label_smoothing=0.05) for a in aux)
             opt.zero_grad(set_to_none=True)
             loss.backward()
-            grads = [p.grad for p in params if p.grad is not None]
-            all_reduce(grads, world)
-            for g in grads:
-                g.div_(world)
             opt.step()
             sched.step()
-            with torch.no_grad():
-                stats += torch.tensor([
-                    loss_main.item() * len(y), loss_box.item() * len(y),
-                    (out.argmax(1) == y).sum().item(), len(y), 0.0],
-                    dtype=torch.float64)
-        # Batch-norm statistics differ a little between the ranks: average.
-        all_reduce(bn, world)
-        for t in bn:
-            t.div_(world)
-        all_reduce([stats], world)
-        if rank == 0:
-            vc = evaluate(net, xv, yv, bv, mean, std, args.size, 0)
-            vd = evaluate(net, xv, yv, bv, mean, std, args.size, 1)
-            tl, tb, tc, tn = stats[:4].tolist()
-            h = dict(epoch=epoch, train_loss=tl / tn, train_acc=tc / tn,
-                     val_loss=vc["loss"], val_acc=vc["acc"],
-                     lr=sched.get_last_lr()[0], seconds=time.time() - te,
-                     train_box_loss=tb / tn, val_box_iou=vc.get("box_iou"),
-                     val_box_iou50=vc.get("box_iou50"),
-                     val_loss_dense=vd["loss"], val_acc_dense=vd["acc"],
-                     val_box_iou_dense=vd.get("box_iou"))
-            history.append(h)
-            print("epoch %d: train loss %.4f acc %.4f box %.4f | val window "
-                  "alone: loss %.4f acc %.4f box IoU %.3f | in context: "
-                  "acc %.4f box IoU %.3f | %.0f s" %
-                  (epoch, h["train_loss"], h["train_acc"],
-                   h["train_box_loss"], h["val_loss"], h["val_acc"],
-                   vc.get("box_iou", 0), vd["acc"], vd.get("box_iou", 0),
-                   h["seconds"]), flush=True)
-            torch.save(dict(state=net.state_dict(), width=args.width,
-                            size=args.size, mean=mean.tolist(),
-                            std=std.tolist(), history=history, seed=SEED),
-                       os.path.join(args.work, "checkpoint.pt"))
-            with open(os.path.join(args.out, "history.csv"), "w",
-                      newline="") as f:
-                w = csv.DictWriter(f, fieldnames=list(h.keys()), restval="")
-                w.writeheader()
-                for r in history:
-                    w.writerow({k: ("%.6g" % v if isinstance(v, float)
-                                    else v) for k, v in r.items()})
-            plot(history, os.path.join(args.out, "training.png"))
-        if world > 1:
-            torch.distributed.barrier()
-
-
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--epochs", type=int, default=8)
-    p.add_argument("--n-train", type=int, default=128000)
-    p.add_argument("--n-val", type=int, default=10000)
-    p.add_argument("--width", type=float, default=0.125)
-    p.add_argument("--size", type=int, default=48)
-    p.add_argument("--batch", type=int, default=256,
-                   help="windows per step, over all ranks")
-    p.add_argument("--lr", type=float, default=0.2)
-    p.add_argument("--ranks", type=int, default=2,
-                   help="processes sharing each batch")
-    p.add_argument("--threads", type=int, default=1,
-                   help="PyTorch threads per rank")
-    p.add_argument("--dense-share", type=float, default=0.5,
-                   help="share of each batch seen in context (dense mode)")
-    p.add_argument("--work", default=os.path.join(HERE, "..", "..",
-                                                 "build-train"))
-    p.add_argument("--out", default=HERE,
-                   help="where history.csv and training.png go")
-    p.add_argument("--resume", metavar="CHECKPOINT",
-                   help="continue from a checkpoint for --epochs more "
-                        "epochs, the learning rate falling from --lr to 0 "
-                        "(cosine); the history continues.  A checkpoint "
-                        "without a box head gets a new one.")
-    p.add_argument("--stop-after", type=int, default=0, metavar="N",
-                   help="stop after N epochs of the --epochs schedule "
-                        "(0 = run it all)")
-    p.add_argument("--epoch-windows", type=int, default=0,
-                   help="windows drawn (without replacement) per epoch; "
-                        "0 = all")
-    p.add_argument("--data-seed", type=int, default=0,
-                   help="draw a different set of training windows")
-    args = p.parse_args()
-    if args.batch % args.ranks:
-        raise SystemExit("--batch must be a multiple of --ranks")
-
-    t0 = time.time()
-    os.makedirs(args.work, exist_ok=True)
-    cache = os.path.join(args.work, "windows-ctx-%d-%d-%d-%d.npz" %
-                         (args.size, args.n_train, args.n_val,
-                          args.data_seed))
-    data = build_data(args.n_train, args.n_val, args.size, cache,
-                      args.data_seed, workers=args.ranks)
-    xt = data[0]
-    print("data: %d train, %d val windows with context, %dx%d (%.0f s); "
-          "train class counts %s" %
-          (len(xt), len(data[3]), xt.shape[2], xt.shape[1],
-           time.time() - t0, np.bincount(data[1]).tolist()), flush=True)
-    sub = windows.window_view(xt[:20000], args.size).astype(np.float32)
-    sub /= 255.0
-    mean = torch.tensor(sub.mean(axis=(0, 1, 2)).mean().repeat(3))
-    std = torch.tensor(sub.std(axis=(0, 1, 2)).mean().repeat(3))
-    del sub
-
-    # Fork the other ranks before this process runs any PyTorch kernel
-    # (an OpenMP runtime does not survive a fork); they share the windows.
-    port = free_port()
-    ctx = mp.get_context("fork")
-    others = [ctx.Process(target=run, args=(r, args.ranks, port, args, data,
-                                            mean, std))
-              for r in range(1, args.ranks)]
-    for o in others:
-        o.start()
-    run(0, args.ranks, port, args, data, mean, std)
-    for o in others:
-        o.join()
-        if o.exitcode:
-            raise SystemExit("rank failed with exit code %d" % o.exitcode)
+            tl += loss_main.item() * len(y)
+            tb += loss_box.item() * len(y)
+            tc += (out.argmax(1) == y).sum().item()
+            tn += len(y)
+        v = evaluate(net, xv, yv, bv, mean, std)
+        h = dict(epoch=epoch, train_loss=tl / tn, train_acc=tc / tn,
+                 val_loss=v["val_loss"], val_acc=v["val_acc"],
+                 lr=sched.get_last_lr()[0], seconds=time.time() - te,
+                 train_box_loss=tb / tn, val_box_iou=v.get("val_box_iou"),
+                 val_box_iou50=v.get("val_box_iou50"))
+        history.append(h)
+        print("epoch %d: train loss %.4f acc %.4f box %.4f | val loss %.4f "
+              "acc %.4f box IoU %.3f (%.3f >= 0.5) | %.0f s" %
+              (epoch, h["train_loss"], h["train_acc"], h["train_box_loss"],
+               h["val_loss"], h["val_acc"], v.get("val_box_iou", 0),
+               v.get("val_box_iou50", 0), h["seconds"]), flush=True)
+        torch.save(dict(state=net.state_dict(), width=args.width,
+                        size=args.size, mean=mean.tolist(), std=std.tolist(),
+                        history=history, seed=SEED),
+                   os.path.join(args.work, "checkpoint.pt"))
+        with open(os.path.join(args.out, "history.csv"), "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(h.keys()), restval="")
+            w.writeheader()
+            for r in history:
+                w.writerow({k: ("%.6g" % v if isinstance(v, float) else v)
+                            for k, v in r.items()})
+        plot(history, os.path.join(args.out, "training.png"))
     print("done in %.1f min" % ((time.time() - t0) / 60), flush=True)
 
 

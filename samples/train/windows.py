@@ -85,14 +85,11 @@ def _item(rng, images, side):
     return i, g, box
 
 
-def _paste_styled(rng, canvas, g, ox, oy, box, plain=False, m=0):
-    """Paste item g at window coordinates (ox, oy): the canvas has a margin
-    of m pixels around the window."""
+def _paste_styled(rng, canvas, g, ox, oy, box, plain=False):
     bx0, by0, bx1, by1 = box
-    cw = canvas.shape[0]
-    ox, oy = ox + m, oy + m
-    x0, y0 = min(max(bx0 + ox, 0), cw - 1), min(max(by0 + oy, 0), cw - 1)
-    x1, y1 = max(min(bx1 + ox, cw), x0 + 1), max(min(by1 + oy, cw), y0 + 1)
+    w = canvas.shape[0]
+    x0, y0 = min(max(bx0 + ox, 0), w - 1), min(max(by0 + oy, 0), w - 1)
+    x1, y1 = max(min(bx1 + ox, w), x0 + 1), max(min(by1 + oy, w), y0 + 1)
     bg_mean = canvas[y0:y1, x0:x1].reshape(-1, 3).mean(0)
     if plain:
         lo, hi = np.zeros(3, np.float32), np.full(3, rng.uniform(180, 255),
@@ -102,79 +99,64 @@ def _paste_styled(rng, canvas, g, ox, oy, box, plain=False, m=0):
     render.paste(canvas, g, ox, oy, lo, hi)
 
 
-def _distractor(rng, canvas, images, w, m, lo=0.05):
-    """Another item close by: at most 30% of its box inside the window,
-    the rest in the margin (what dense mode's edge cells see)."""
+def _distractor(rng, canvas, images):
+    w = canvas.shape[0]
     _, g, box = _item(rng, images, rng.uniform(0.3, 1.0) * w)
-    pos = _place_cut(rng, w, box, lo, 0.3)
+    pos = _place_cut(rng, w, box, 0.05, 0.3)
     if pos is not None:
-        _paste_styled(rng, canvas, g, pos[0], pos[1], box, m=m)
+        _paste_styled(rng, canvas, g, pos[0], pos[1], box)
 
 
 def make_window(rng, pool, images, labels, size):
-    """One window with its context: (uint8 RGB image, class, box).
-
-    The image is the window plus a margin of a third of its side all
-    round, resized so the window itself is size x size: (size + 2 size/3)
-    pixels square.  Its centre is what crops mode sees (the network pads
-    with zeros beyond it); the whole image is what dense mode sees, where
-    the cells at the window's edges also see what lies around it.  The box
-    is the item's tight box in units of the window for a positive, NaN for
-    background."""
-    w = 3 * int(rng.integers(30, 65))  # 90..192, a multiple of 3
-    m = w // 3
-    cw = w + 2 * m
+    """One window: (uint8 HxWx3 RGB, class, box).  The box is the item's
+    tight box in units of the window for a positive, NaN for background."""
+    w = int(rng.integers(88, 193))
     r = rng.random()
     target = np.full(4, np.nan, np.float32)
     if r < 0.68:  # an item
         plain = rng.random() < PLAIN
         if plain:
-            canvas = np.full((cw, cw, 3), rng.uniform(0, 30), np.float32)
+            canvas = np.full((w, w, 3), rng.uniform(0, 30), np.float32)
         else:
-            canvas = _crop(rng, pool, cw)
-            for _ in range(int(rng.integers(0, 3))):
-                _distractor(rng, canvas, images, w, m, lo=0.0)
+            canvas = _crop(rng, pool, w)
             if rng.random() < 0.3:
-                _distractor(rng, canvas, images, w, m)
+                _distractor(rng, canvas, images)
         i, g, box = _item(rng, images, rng.uniform(*POSITIVE_RANGE) * w)
         if rng.random() < 0.5:
             g = g[:, ::-1]
             box = (g.shape[1] - box[2], box[1], g.shape[1] - box[0], box[3])
         ox, oy = _place_inside(rng, w, box, g.shape, POSITIVE_CUT)
-        _paste_styled(rng, canvas, g, ox, oy, box, plain, m)
+        _paste_styled(rng, canvas, g, ox, oy, box, plain)
         label = int(labels[i])
         target[:] = (box[0] + ox, box[1] + oy, box[2] + ox, box[3] + oy)
         target /= w
     else:
-        canvas = _crop(rng, pool, cw)
-        for _ in range(int(rng.integers(0, 3))):
-            _distractor(rng, canvas, images, w, m, lo=0.0)
+        canvas = _crop(rng, pool, w)
         label = BACKGROUND
         kind = rng.random()
         if kind < 0.35:
             if rng.random() < 0.4:
-                _distractor(rng, canvas, images, w, m)
+                _distractor(rng, canvas, images)
         elif kind < 0.68:  # badly cut item
             _, g, box = _item(rng, images, rng.uniform(0.4, 1.3) * w)
             pos = _place_cut(rng, w, box, 0.04, 0.4)
             if pos is not None:
-                _paste_styled(rng, canvas, g, pos[0], pos[1], box, m=m)
+                _paste_styled(rng, canvas, g, pos[0], pos[1], box)
         elif kind < 0.84:  # too small: a larger window will take it
             _, g, box = _item(rng, images, rng.uniform(0.12, 0.25) * w)
             ox, oy = _place_inside(rng, w, box, g.shape, 0.0)
-            _paste_styled(rng, canvas, g, ox, oy, box, m=m)
+            _paste_styled(rng, canvas, g, ox, oy, box)
         else:  # inside an item far too big for the window
             _, g, box = _item(rng, images, rng.uniform(1.6, 2.6) * w)
             bx0, by0, bx1, by1 = box
             # a thin item (trousers) may still be narrower than the window
             ox = int(rng.uniform(*sorted((-(bx1 - w), -bx0))))
             oy = int(rng.uniform(*sorted((-(by1 - w), -by0))))
-            _paste_styled(rng, canvas, g, ox, oy, box, m=m)
+            _paste_styled(rng, canvas, g, ox, oy, box)
     if rng.random() < 0.25:
         canvas = cv2.GaussianBlur(canvas, (0, 0), rng.uniform(0.5, 1.5))
     interp = cv2.INTER_AREA if rng.random() < 0.5 else cv2.INTER_LINEAR
-    side = context_size(size)
-    out = np.clip(cv2.resize(canvas, (side, side), interpolation=interp),
+    out = np.clip(cv2.resize(canvas, (size, size), interpolation=interp),
                   0, 255).astype(np.uint8)
     if rng.random() < 0.25:  # compression artefacts, as in the H.264 video
         ok, buf = cv2.imencode(".jpg", out,
@@ -184,23 +166,10 @@ def make_window(rng, pool, images, labels, size):
     return out, label, target
 
 
-def context_size(size):
-    """Side of a window with its context margin (a third of the window, one
-    16-pixel cell at input 48, all round)."""
-    return size + 2 * (size // 3)
-
-
-def window_view(x, size):
-    """The window alone (crops mode) out of images with context."""
-    m = size // 3
-    return x[:, m:m + size, m:m + size]
-
-
 def make_windows(images, labels, n, seed, size=48):
     rng = np.random.default_rng(seed)
     pool = _texture_pool(rng)
-    side = context_size(size)
-    x = np.empty((n, side, side, 3), np.uint8)
+    x = np.empty((n, size, size, 3), np.uint8)
     y = np.empty(n, np.int64)
     b = np.empty((n, 4), np.float32)
     for k in range(n):
