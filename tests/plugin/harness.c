@@ -172,6 +172,22 @@ get_rois (GstBuffer * buf, Rois * rois)
   }
 }
 
+gchar *
+source_path (const gchar * first, ...)
+{
+  const gchar *srcdir = g_getenv ("GNET_SRCDIR");
+  gchar *rel, *path;
+  va_list ap;
+
+  g_assert_nonnull (srcdir);
+  va_start (ap, first);
+  rel = g_build_filename_valist (first, &ap);
+  va_end (ap);
+  path = g_build_filename (srcdir, rel, NULL);
+  g_free (rel);
+  return path;
+}
+
 gdouble
 rect_iou (gint ax, gint ay, gint aw, gint ah, gint bx, gint by, gint bw,
     gint bh)

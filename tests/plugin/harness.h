@@ -15,6 +15,10 @@ typedef struct
   gint x, y, size;              /* size 0: no square */
 } Square;
 
+/* A file of the source tree: GNET_SRCDIR (set by meson test,
+ * tests/plugin/meson.build) joined with the elements, NULL-terminated. */
+gchar *source_path (const gchar * first, ...) G_GNUC_NULL_TERMINATED;
+
 /* A zeroed frame (row padding included) of `format`, grey with `sq` red. */
 GstBuffer *make_frame (GstVideoFormat format, gint width, gint height,
     Square sq);

@@ -172,8 +172,8 @@ check_strategies_agree (const gchar * model, Square sq, const gchar * label)
 GST_START_TEST (test_dense_and_crops_agree)
 {
   Square big = { 50, 30, 44 }, small = { 70, 50, 20 };
-  gchar *trained = g_build_filename (g_getenv ("GNET_SRCDIR"), "tests",
-      "fixtures", "detector", "detector.onnx", NULL);
+  gchar *trained = source_path ("tests", "fixtures", "detector",
+      "detector.onnx", NULL);
 
   /* The hand-built model, and the detector tests' trained one (3x3
    * convolutions and pools, three window sizes). */
@@ -599,8 +599,8 @@ GST_START_TEST (test_bad_models)
 {
   gchar *dir = g_dir_make_tmp ("gnet-plugin-XXXXXX", NULL);
   gchar *junk = g_build_filename (dir, "junk.onnx", NULL);
-  gchar *unsuitable = g_build_filename (g_getenv ("GNET_SRCDIR"), "tests",
-      "fixtures", "errors", "relu_ok.onnx", NULL);
+  gchar *unsuitable = source_path ("tests", "fixtures", "errors",
+      "relu_ok.onnx", NULL);
 
   fail_unless (g_file_set_contents (junk, "\x0a\xff\xff\xff\xff\x0f garbage",
           -1, NULL));
@@ -863,14 +863,9 @@ googlenetdetect_suite (void)
 {
   Suite *s = suite_create ("googlenetdetect");
   TCase *tc = tcase_create ("general");
-  const gchar *srcdir = g_getenv ("GNET_SRCDIR");
 
-  /* meson test sets it (tests/plugin/meson.build) */
-  g_assert_nonnull (srcdir);
-  red_model = g_build_filename (srcdir, "tests", "fixtures", "plugin",
-      "red.onnx", NULL);
-  slow_model = g_build_filename (srcdir, "tests", "fixtures", "plugin",
-      "slow.onnx", NULL);
+  red_model = source_path ("tests", "fixtures", "plugin", "red.onnx", NULL);
+  slow_model = source_path ("tests", "fixtures", "plugin", "slow.onnx", NULL);
 
   suite_add_tcase (s, tc);
   tcase_set_timeout (tc, 600);

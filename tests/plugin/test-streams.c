@@ -719,16 +719,11 @@ streams_suite (void)
 {
   Suite *s = suite_create ("googlenetdetect-streams");
   TCase *tc = tcase_create ("general");
-  const gchar *srcdir = g_getenv ("GNET_SRCDIR");
 
-  /* meson test sets it (tests/plugin/meson.build) */
-  g_assert_nonnull (srcdir);
-  red_model = g_build_filename (srcdir, "tests", "fixtures", "plugin",
-      "red.onnx", NULL);
-  square_model = g_build_filename (srcdir, "tests", "fixtures", "detector",
+  red_model = source_path ("tests", "fixtures", "plugin", "red.onnx", NULL);
+  square_model = source_path ("tests", "fixtures", "detector",
       "detector.onnx", NULL);
-  default_model = g_build_filename (srcdir, "samples", "models",
-      "default.onnx", NULL);
+  default_model = source_path ("samples", "models", "default.onnx", NULL);
 
   /* Model loads are counted from the element's INFO log. */
   gst_debug_set_active (TRUE);
