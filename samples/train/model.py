@@ -113,12 +113,13 @@ class GoogLeNet(nn.Module):
         self.fc = nn.Linear(c, n_classes)
         self.n_features = c
         self.box = None
+        with torch.no_grad():
+            was = self.training
+            self.eval()
+            cells = self.features(torch.zeros(1, 3, size, size))[0]
+            self.train(was)
+        self.cells = cells.shape[-1]   # a window's feature map is cells^2
         if box:
-            with torch.no_grad():
-                was = self.training
-                self.eval()
-                cells = self.features(torch.zeros(1, 3, size, size))[0]
-                self.train(was)
             self.box = nn.Linear(cells[0].numel(), 4)
             nn.init.zeros_(self.box.weight)
             with torch.no_grad():
@@ -138,6 +139,26 @@ class GoogLeNet(nn.Module):
         x = self.pool(x)
         x = self.inc["5b"](self.inc["5a"](x))
         return x, aux
+
+    def dense(self, x):
+        """Dense mode, as the detector runs it: every window of the input
+        (the model's input size, stepping one cell) pooled from one
+        feature map.  Returns logits (N, classes, ny, nx) and boxes
+        (N, 4, ny, nx) or None; no auxiliary heads."""
+        aux, self.aux = self.aux, False
+        try:
+            f, _ = self.features(x)
+        finally:
+            self.aux = aux
+        k = self.cells
+        pooled = F.avg_pool2d(f, k, 1)
+        logits = F.conv2d(self.dropout(pooled),
+                          self.fc.weight[:, :, None, None], self.fc.bias)
+        box = None
+        if self.box is not None:
+            box = F.conv2d(f, self.box.weight.view(4, -1, k, k),
+                           self.box.bias)
+        return logits, box
 
     def forward(self, x):
         """Training: (logits, box or None, aux logits); else logits."""

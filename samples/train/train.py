@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import canvases  # noqa: E402
 import model  # noqa: E402
 import windows  # noqa: E402
 import render  # noqa: E402  (windows put samples/scenes on the path)
@@ -84,6 +85,36 @@ def build_data(n_train, n_val, size, cache, data_seed=0, workers=2):
     return xt, yt, bt, xv, yv, bv
 
 
+def _gen_canvases(job):
+    which, n, seed, size = job
+    tr, va = split_items()
+    images, labels = tr if which == "train" else va
+    return canvases.make_canvases(images, labels, n, seed, size=size)
+
+
+def build_canvases(n_train, n_val, size, cache, data_seed=0, workers=2):
+    """Scene canvases for dense training (canvases.py), drawn once and
+    cached like the windows."""
+    if cache and os.path.exists(cache):
+        d = np.load(cache)
+        if len(d["xt"]) == n_train and len(d["xv"]) == n_val:
+            return (d["xt"], d["yt"], d["bt"], d["xv"], d["yv"], d["bv"])
+    chunks = 8
+    base = SEED + 1000 * data_seed + 500
+    jobs = [("train", n_train // chunks, base + 1 + i, size)
+            for i in range(chunks)]
+    jobs.append(("val", n_val, base + 100, size))
+    with mp.Pool(workers) as pool:
+        parts = pool.map(_gen_canvases, jobs)
+    xt, yt, bt = (np.concatenate([p[k] for p in parts[:-1]])
+                  for k in range(3))
+    xv, yv, bv = parts[-1]
+    if cache:
+        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        np.savez(cache, xt=xt, yt=yt, bt=bt, xv=xv, yv=yv, bv=bv)
+    return xt, yt, bt, xv, yv, bv
+
+
 def to_tensor(x, mean, std):
     """NHWC uint8 -> normalised float NCHW in channels-last memory, which
     oneDNN's CPU convolutions run faster."""
@@ -115,6 +146,45 @@ def augment(x, b, gen):
     inv = gen.random(n) < 0.1  # negatives: light items on dark and reverse
     xf[inv] = 255.0 - xf[inv]
     return np.clip(xf, 0, 255).astype(np.uint8), b
+
+
+def augment_canvases(x, y, b, gen):
+    """Per batch of canvases: horizontal flips (the label grid and the
+    boxes follow), colour permutation, brightness and contrast, inversion,
+    as augment() does for windows."""
+    n = len(x)
+    x, y, b = x.copy(), y.copy(), b.copy()
+    flip = gen.random(n) < 0.5
+    x[flip] = x[flip, :, ::-1]
+    y[flip] = y[flip, :, ::-1]
+    bf = b[flip, :, ::-1]
+    b[flip] = np.stack([1.0 - bf[..., 2], bf[..., 1], 1.0 - bf[..., 0],
+                        bf[..., 3]], -1)
+    perm = gen.random(n) < 0.5
+    x[perm] = x[perm][..., gen.permutation(3)]
+    xf = x.astype(np.float32)
+    c = gen.uniform(0.75, 1.25, (n, 1, 1, 1)).astype(np.float32)
+    shift = gen.uniform(-25, 25, (n, 1, 1, 1)).astype(np.float32)
+    m = xf.mean(axis=(1, 2, 3), keepdims=True)
+    xf = (xf - m) * c + m + shift
+    inv = gen.random(n) < 0.1
+    xf[inv] = 255.0 - xf[inv]
+    return np.clip(xf, 0, 255).astype(np.uint8), y, b
+
+
+def dense_loss(net, x, y, b):
+    """Cross-entropy over every labelled window position of the canvases
+    and the box loss over the positive ones, as dense mode scores them."""
+    logits, box = net.dense(x)
+    yt = torch.from_numpy(y)
+    loss = F.cross_entropy(logits, yt, ignore_index=canvases.IGNORE,
+                           label_smoothing=0.05)
+    lb = torch.zeros(())
+    if box is not None:
+        bt = torch.from_numpy(b).permute(0, 3, 1, 2)
+        lb = box_loss(box.permute(0, 2, 3, 1).reshape(-1, 4),
+                      bt.permute(0, 2, 3, 1).reshape(-1, 4))
+    return loss, lb, logits
 
 
 def box_loss(pred, target):
@@ -161,6 +231,34 @@ def evaluate(net, x, y, b, mean, std, bs=500):
     return res
 
 
+def evaluate_dense(net, x, y, b, mean, std, bs=50):
+    """On validation canvases: accuracy at positive window positions
+    (11-way), at background ones, and the box head's mean IoU at the
+    positives."""
+    net.eval()
+    pos_ok = pos_n = bg_ok = bg_n = 0
+    ious = []
+    with torch.no_grad():
+        for i in range(0, len(x), bs):
+            logits, box = net.dense(to_tensor(x[i:i + bs], mean, std))
+            pred = logits.argmax(1).numpy()
+            t = y[i:i + bs]
+            pos = (t >= 0) & (t != canvases.BACKGROUND)
+            bg = t == canvases.BACKGROUND
+            pos_ok += int((pred[pos] == t[pos]).sum())
+            pos_n += int(pos.sum())
+            bg_ok += int((pred[bg] == t[bg]).sum())
+            bg_n += int(bg.sum())
+            if box is not None and pos.any():
+                pb = box.permute(0, 2, 3, 1).numpy()[pos]
+                ious.append(iou(pb, b[i:i + bs][pos]))
+    res = dict(val_dense_pos_acc=pos_ok / max(pos_n, 1),
+               val_dense_bg_acc=bg_ok / max(bg_n, 1))
+    if ious:
+        res["val_dense_box_iou"] = float(np.concatenate(ious).mean())
+    return res
+
+
 def plot(history, path):
     import matplotlib
     matplotlib.use("Agg")
@@ -176,6 +274,15 @@ def plot(history, path):
     a.grid(alpha=0.3)
     b.plot(ep, [h["train_acc"] for h in history], "o-", label="train")
     b.plot(ep, [h["val_acc"] for h in history], "s-", label="validation")
+    dense = [h for h in history if h.get("val_dense_pos_acc") not in
+             (None, "")]
+    if dense:
+        b.plot([h["epoch"] for h in dense],
+               [float(h["val_dense_pos_acc"]) for h in dense], "^-",
+               label="validation, dense: items")
+        b.plot([h["epoch"] for h in dense],
+               [float(h["val_dense_bg_acc"]) for h in dense], "v-",
+               label="validation, dense: background")
     b.set_xlabel("epoch")
     b.set_ylabel("11-way window accuracy")
     b.legend()
@@ -223,6 +330,17 @@ def main():
                         "0 = all")
     p.add_argument("--data-seed", type=int, default=0,
                    help="draw a different set of training windows")
+    p.add_argument("--canvases", type=int, default=0, metavar="N",
+                   help="also train dense mode on N scene canvases "
+                        "(canvases.py): each step adds --canvas-batch "
+                        "canvases to the --batch windows")
+    p.add_argument("--canvas-batch", type=int, default=16)
+    p.add_argument("--freeze-bn", action="store_true",
+                   help="keep BatchNorm's statistics as they are (their "
+                        "scales and shifts still learn): when windows and "
+                        "canvases alternate, batch statistics of either "
+                        "differ from the running mean used at inference")
+    p.add_argument("--val-canvases", type=int, default=1000)
     args = p.parse_args()
 
     torch.manual_seed(SEED)
@@ -247,6 +365,20 @@ def main():
     print("data: %d train, %d val windows (%.0f s); train class counts %s" %
           (len(xt), len(xv), time.time() - t0, np.bincount(yt).tolist()),
           flush=True)
+    if args.canvases:
+        t1 = time.time()
+        ccache = os.path.join(args.work, "canvases-%d-%d-%d-%d.npz" %
+                              (args.size, args.canvases, args.val_canvases,
+                               args.data_seed))
+        cxt, cyt, cbt, cxv, cyv, cbv = build_canvases(
+            args.canvases, args.val_canvases, args.size, ccache,
+            args.data_seed)
+        print("canvases: %d train, %d val (%.0f s); window positions: "
+              "%.3f items, %.3f background, %.3f ignored" %
+              (len(cxt), len(cxv), time.time() - t1,
+               ((cyt >= 0) & (cyt < canvases.BACKGROUND)).mean(),
+               (cyt == canvases.BACKGROUND).mean(),
+               (cyt == canvases.IGNORE).mean()), flush=True)
     sub = xt[:20000].astype(np.float32) / 255.0
     mean = torch.tensor(sub.mean(axis=(0, 1, 2)).mean().repeat(3))
     std = torch.tensor(sub.std(axis=(0, 1, 2)).mean().repeat(3))
@@ -282,12 +414,25 @@ def main():
     net = net.to(memory_format=torch.channels_last)
     last = first + (min(args.stop_after, args.epochs) if args.stop_after
                     else args.epochs)
+    if args.canvases and args.resume:
+        v = evaluate_dense(net, cxv, cyv, cbv, mean, std)
+        print("  dense, before: val items %.4f background %.4f box IoU "
+              "%.3f" % (v["val_dense_pos_acc"], v["val_dense_bg_acc"],
+                        v.get("val_dense_box_iou", 0)), flush=True)
     for epoch in range(first, last):
         net.train()
+        if args.freeze_bn:
+            for m in net.modules():
+                if isinstance(m, torch.nn.BatchNorm2d):
+                    m.eval()
         te = time.time()
         order = gen.permutation(len(xt))[:per_epoch]
         tl, tb, tc, tn = 0.0, 0.0, 0, 0
-        for i in range(0, len(order) - args.batch + 1, args.batch):
+        td, tdn = 0.0, 0
+        if args.canvases:
+            corder = gen.permutation(len(cxt))
+        for step, i in enumerate(range(0, len(order) - args.batch + 1,
+                                       args.batch)):
             idx = np.sort(order[i:i + args.batch])
             xa, ba = augment(xt[idx], bt[idx], gen)
             x = to_tensor(xa, mean, std)
@@ -297,6 +442,16 @@ def main():
             loss_box = box_loss(box, torch.from_numpy(ba))
             loss = loss_main + BOX_WEIGHT * loss_box + 0.3 * sum(
                 F.cross_entropy(a, y, label_smoothing=0.05) for a in aux)
+            if args.canvases:
+                k = (step * args.canvas_batch) % len(cxt)
+                cidx = np.sort(corder[k:k + args.canvas_batch])
+                ca, cy, cb = augment_canvases(cxt[cidx], cyt[cidx],
+                                              cbt[cidx], gen)
+                loss_dense, loss_dbox, _ = dense_loss(
+                    net, to_tensor(ca, mean, std), cy, cb)
+                loss = loss + loss_dense + BOX_WEIGHT * loss_dbox
+                td += loss_dense.item()
+                tdn += 1
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -306,17 +461,31 @@ def main():
             tc += (out.argmax(1) == y).sum().item()
             tn += len(y)
         v = evaluate(net, xv, yv, bv, mean, std)
+        if args.canvases:
+            v.update(evaluate_dense(net, cxv, cyv, cbv, mean, std))
+            v["train_dense_loss"] = td / max(tdn, 1)
         h = dict(epoch=epoch, train_loss=tl / tn, train_acc=tc / tn,
                  val_loss=v["val_loss"], val_acc=v["val_acc"],
                  lr=sched.get_last_lr()[0], seconds=time.time() - te,
                  train_box_loss=tb / tn, val_box_iou=v.get("val_box_iou"),
-                 val_box_iou50=v.get("val_box_iou50"))
+                 val_box_iou50=v.get("val_box_iou50"),
+                 train_dense_loss=v.get("train_dense_loss"),
+                 val_dense_pos_acc=v.get("val_dense_pos_acc"),
+                 val_dense_bg_acc=v.get("val_dense_bg_acc"),
+                 val_dense_box_iou=v.get("val_dense_box_iou"))
         history.append(h)
         print("epoch %d: train loss %.4f acc %.4f box %.4f | val loss %.4f "
               "acc %.4f box IoU %.3f (%.3f >= 0.5) | %.0f s" %
               (epoch, h["train_loss"], h["train_acc"], h["train_box_loss"],
                h["val_loss"], h["val_acc"], v.get("val_box_iou", 0),
                v.get("val_box_iou50", 0), h["seconds"]), flush=True)
+        if args.canvases:
+            print("  dense: train loss %.4f | val items %.4f background "
+                  "%.4f box IoU %.3f" % (v["train_dense_loss"],
+                                         v["val_dense_pos_acc"],
+                                         v["val_dense_bg_acc"],
+                                         v.get("val_dense_box_iou", 0)),
+                  flush=True)
         torch.save(dict(state=net.state_dict(), width=args.width,
                         size=args.size, mean=mean.tolist(), std=std.tolist(),
                         history=history, seed=SEED),
