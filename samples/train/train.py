@@ -335,6 +335,8 @@ def main():
                         "(canvases.py): each step adds --canvas-batch "
                         "canvases to the --batch windows")
     p.add_argument("--canvas-batch", type=int, default=16)
+    p.add_argument("--clip", type=float, default=0.0, metavar="NORM",
+                   help="clip the gradient's norm (0 = no clipping)")
     p.add_argument("--freeze-bn", action="store_true",
                    help="keep BatchNorm's statistics as they are (their "
                         "scales and shifts still learn): when windows and "
@@ -453,8 +455,18 @@ def main():
                 td += loss_dense.item()
                 tdn += 1
             opt.zero_grad(set_to_none=True)
+            if not torch.isfinite(loss):
+                raise SystemExit("epoch %d step %d: loss is %s (main %s, box "
+                                 "%s); lower --lr" % (epoch, step, loss.item(),
+                                                      loss_main.item(),
+                                                      loss_box.item()))
             loss.backward()
+            if args.clip:
+                torch.nn.utils.clip_grad_norm_(net.parameters(), args.clip)
             opt.step()
+            if os.environ.get("GNET_TRAIN_TRACE"):
+                print("  step %d: loss %.4f" % (step, loss.item()),
+                      flush=True)
             sched.step()
             tl += loss_main.item() * len(y)
             tb += loss_box.item() * len(y)
@@ -486,10 +498,12 @@ def main():
                                          v["val_dense_bg_acc"],
                                          v.get("val_dense_box_iou", 0)),
                   flush=True)
-        torch.save(dict(state=net.state_dict(), width=args.width,
-                        size=args.size, mean=mean.tolist(), std=std.tolist(),
-                        history=history, seed=SEED),
-                   os.path.join(args.work, "checkpoint.pt"))
+        ck = dict(state=net.state_dict(), width=args.width, size=args.size,
+                  mean=mean.tolist(), std=std.tolist(), history=history,
+                  seed=SEED)
+        torch.save(ck, os.path.join(args.work, "checkpoint.pt"))
+        torch.save(ck, os.path.join(args.work, "checkpoint-epoch%d.pt" %
+                                    epoch))
         with open(os.path.join(args.out, "history.csv"), "w", newline="") as f:
             w = csv.DictWriter(f, fieldnames=list(h.keys()), restval="")
             w.writeheader()
