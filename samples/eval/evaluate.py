@@ -35,6 +35,7 @@ usage or malformed input (with a message naming file and line).
 import argparse
 import json
 import math
+import signal
 import sys
 
 import numpy as np
@@ -401,4 +402,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    # `evaluate.py ... | head` ends quietly, as command-line tools do
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     sys.exit(main())
