@@ -123,6 +123,22 @@ def to_tensor(x, mean, std):
     return t.contiguous(memory_format=torch.channels_last)
 
 
+def _photometric(x, gen):
+    """Colour channel permutation, brightness and contrast, and inversion
+    of a uint8 NHWC batch (modified in place where it can be)."""
+    n = len(x)
+    perm = gen.random(n) < 0.5
+    x[perm] = x[perm][..., gen.permutation(3)]
+    xf = x.astype(np.float32)
+    c = gen.uniform(0.75, 1.25, (n, 1, 1, 1)).astype(np.float32)
+    shift = gen.uniform(-25, 25, (n, 1, 1, 1)).astype(np.float32)
+    m = xf.mean(axis=(1, 2, 3), keepdims=True)
+    xf = (xf - m) * c + m + shift
+    inv = gen.random(n) < 0.1  # negatives: light items on dark and reverse
+    xf[inv] = 255.0 - xf[inv]
+    return np.clip(xf, 0, 255).astype(np.uint8)
+
+
 def augment(x, b, gen):
     """Per batch, on uint8 NHWC numpy: flips, a small shift, channel order
     (colour) permutation, brightness and contrast.  Box targets (window
@@ -136,16 +152,7 @@ def augment(x, b, gen):
     x = np.roll(x, (int(dy), int(dx)), axis=(1, 2))
     b[:, 0::2] += dx / size
     b[:, 1::2] += dy / size
-    perm = gen.random(n) < 0.5
-    x[perm] = x[perm][..., gen.permutation(3)]
-    xf = x.astype(np.float32)
-    c = gen.uniform(0.75, 1.25, (n, 1, 1, 1)).astype(np.float32)
-    shift = gen.uniform(-25, 25, (n, 1, 1, 1)).astype(np.float32)
-    m = xf.mean(axis=(1, 2, 3), keepdims=True)
-    xf = (xf - m) * c + m + shift
-    inv = gen.random(n) < 0.1  # negatives: light items on dark and reverse
-    xf[inv] = 255.0 - xf[inv]
-    return np.clip(xf, 0, 255).astype(np.uint8), b
+    return _photometric(x, gen), b
 
 
 def augment_canvases(x, y, b, gen):
@@ -160,16 +167,7 @@ def augment_canvases(x, y, b, gen):
     bf = b[flip, :, ::-1]
     b[flip] = np.stack([1.0 - bf[..., 2], bf[..., 1], 1.0 - bf[..., 0],
                         bf[..., 3]], -1)
-    perm = gen.random(n) < 0.5
-    x[perm] = x[perm][..., gen.permutation(3)]
-    xf = x.astype(np.float32)
-    c = gen.uniform(0.75, 1.25, (n, 1, 1, 1)).astype(np.float32)
-    shift = gen.uniform(-25, 25, (n, 1, 1, 1)).astype(np.float32)
-    m = xf.mean(axis=(1, 2, 3), keepdims=True)
-    xf = (xf - m) * c + m + shift
-    inv = gen.random(n) < 0.1
-    xf[inv] = 255.0 - xf[inv]
-    return np.clip(xf, 0, 255).astype(np.uint8), y, b
+    return _photometric(x, gen), y, b
 
 
 def dense_loss(net, x, y, b):
