@@ -125,31 +125,30 @@ class GoogLeNet(nn.Module):
             with torch.no_grad():
                 self.box.bias.copy_(torch.tensor([0.2, 0.2, 0.8, 0.8]))
 
-    def features(self, x):
-        aux = []
+    def features(self, x, aux=True):
+        """Last feature map, and the auxiliary heads' logits when training
+        (and aux)."""
+        aux = aux and self.aux and self.training
+        logits = []
         x = self.stem(x)
         x = self.inc["3b"](self.inc["3a"](x))
         x = self.pool(x)
         for name in ("4a", "4b", "4c", "4d", "4e"):
             x = self.inc[name](x)
-            if self.aux and self.training and name == "4a":
-                aux.append(self.aux1(x))
-            if self.aux and self.training and name == "4d":
-                aux.append(self.aux2(x))
+            if aux and name == "4a":
+                logits.append(self.aux1(x))
+            if aux and name == "4d":
+                logits.append(self.aux2(x))
         x = self.pool(x)
         x = self.inc["5b"](self.inc["5a"](x))
-        return x, aux
+        return x, logits
 
     def dense(self, x):
         """Dense mode, as the detector runs it: every window of the input
         (the model's input size, stepping one cell) pooled from one
         feature map.  Returns logits (N, classes, ny, nx) and boxes
         (N, 4, ny, nx) or None; no auxiliary heads."""
-        aux, self.aux = self.aux, False
-        try:
-            f, _ = self.features(x)
-        finally:
-            self.aux = aux
+        f, _ = self.features(x, aux=False)
         k = self.cells
         pooled = F.avg_pool2d(f, k, 1)
         logits = F.conv2d(self.dropout(pooled),

@@ -54,58 +54,36 @@ BOX_BETA = 0.02
 BOX_LR = 0.01
 
 
+# What build_data draws: windows (windows.py) or scene canvases for dense
+# training (canvases.py), and the offset of their seeds.
+DRAW = {"windows": (windows.make_windows, 0),
+        "canvases": (canvases.make_canvases, 500)}
+
+
 def _gen(job):
-    which, n, seed, size = job
+    kind, which, n, seed, size = job
     tr, va = split_items()
     images, labels = tr if which == "train" else va
-    return windows.make_windows(images, labels, n, seed, size)
+    return DRAW[kind][0](images, labels, n, seed, size=size)
 
 
-def build_data(n_train, n_val, size, cache, data_seed=0, workers=2):
-    """Windows are drawn once (in `workers` processes) and cached: drawing
-    costs about as much as one epoch of training."""
+def build_data(n_train, n_val, size, cache, data_seed=0, workers=2,
+               kind="windows"):
+    """Training and validation sets of `kind` (see DRAW): (x, labels,
+    boxes) of each.  They are drawn once (in `workers` processes) and
+    cached: drawing the windows costs about as much as one epoch of
+    training."""
     if cache and os.path.exists(cache):
         d = np.load(cache)
         if len(d["xt"]) == n_train and len(d["xv"]) == n_val:
             return (d["xt"], d["yt"], d["bt"], d["xv"], d["yv"], d["bv"])
     chunks = 8
-    base = SEED + 1000 * data_seed
-    jobs = [("train", n_train // chunks, base + 1 + i, size)
+    base = SEED + 1000 * data_seed + DRAW[kind][1]
+    jobs = [(kind, "train", n_train // chunks, base + 1 + i, size)
             for i in range(chunks)]
-    jobs.append(("val", n_val, base + 100, size))
+    jobs.append((kind, "val", n_val, base + 100, size))
     with mp.Pool(workers) as pool:
         parts = pool.map(_gen, jobs)
-    xt = np.concatenate([p[0] for p in parts[:-1]])
-    yt = np.concatenate([p[1] for p in parts[:-1]])
-    bt = np.concatenate([p[2] for p in parts[:-1]])
-    xv, yv, bv = parts[-1]
-    if cache:
-        os.makedirs(os.path.dirname(cache), exist_ok=True)
-        np.savez(cache, xt=xt, yt=yt, bt=bt, xv=xv, yv=yv, bv=bv)
-    return xt, yt, bt, xv, yv, bv
-
-
-def _gen_canvases(job):
-    which, n, seed, size = job
-    tr, va = split_items()
-    images, labels = tr if which == "train" else va
-    return canvases.make_canvases(images, labels, n, seed, size=size)
-
-
-def build_canvases(n_train, n_val, size, cache, data_seed=0, workers=2):
-    """Scene canvases for dense training (canvases.py), drawn once and
-    cached like the windows."""
-    if cache and os.path.exists(cache):
-        d = np.load(cache)
-        if len(d["xt"]) == n_train and len(d["xv"]) == n_val:
-            return (d["xt"], d["yt"], d["bt"], d["xv"], d["yv"], d["bv"])
-    chunks = 8
-    base = SEED + 1000 * data_seed + 500
-    jobs = [("train", n_train // chunks, base + 1 + i, size)
-            for i in range(chunks)]
-    jobs.append(("val", n_val, base + 100, size))
-    with mp.Pool(workers) as pool:
-        parts = pool.map(_gen_canvases, jobs)
     xt, yt, bt = (np.concatenate([p[k] for p in parts[:-1]])
                   for k in range(3))
     xv, yv, bv = parts[-1]
@@ -179,10 +157,9 @@ def dense_loss(net, x, y, b):
                            label_smoothing=0.05)
     lb = torch.zeros(())
     if box is not None:
-        bt = torch.from_numpy(b).permute(0, 3, 1, 2)
         lb = box_loss(box.permute(0, 2, 3, 1).reshape(-1, 4),
-                      bt.permute(0, 2, 3, 1).reshape(-1, 4))
-    return loss, lb, logits
+                      torch.from_numpy(b).reshape(-1, 4))
+    return loss, lb
 
 
 def box_loss(pred, target):
@@ -370,9 +347,9 @@ def main():
         ccache = os.path.join(args.work, "canvases-%d-%d-%d-%d.npz" %
                               (args.size, args.canvases, args.val_canvases,
                                args.data_seed))
-        cxt, cyt, cbt, cxv, cyv, cbv = build_canvases(
+        cxt, cyt, cbt, cxv, cyv, cbv = build_data(
             args.canvases, args.val_canvases, args.size, ccache,
-            args.data_seed)
+            args.data_seed, kind="canvases")
         print("canvases: %d train, %d val (%.0f s); window positions: "
               "%.3f items, %.3f background, %.3f ignored" %
               (len(cxt), len(cxv), time.time() - t1,
@@ -447,7 +424,7 @@ def main():
                 cidx = np.sort(corder[k:k + args.canvas_batch])
                 ca, cy, cb = augment_canvases(cxt[cidx], cyt[cidx],
                                               cbt[cidx], gen)
-                loss_dense, loss_dbox, _ = dense_loss(
+                loss_dense, loss_dbox = dense_loss(
                     net, to_tensor(ca, mean, std), cy, cb)
                 loss = loss + loss_dense + BOX_WEIGHT * loss_dbox
                 td += loss_dense.item()
@@ -462,9 +439,6 @@ def main():
             if args.clip:
                 torch.nn.utils.clip_grad_norm_(net.parameters(), args.clip)
             opt.step()
-            if os.environ.get("GNET_TRAIN_TRACE"):
-                print("  step %d: loss %.4f" % (step, loss.item()),
-                      flush=True)
             sched.step()
             tl += loss_main.item() * len(y)
             tb += loss_box.item() * len(y)
