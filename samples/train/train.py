@@ -148,12 +148,14 @@ def augment_canvases(x, y, b, gen):
     return _photometric(x, gen), y, b
 
 
-def dense_loss(net, x, y, b):
+def dense_loss(net, x, y, b, class_weight=None):
     """Cross-entropy over every labelled window position of the canvases
-    and the box loss over the positive ones, as dense mode scores them."""
+    (classes weighted by class_weight, if given) and the box loss over the
+    positive ones, as dense mode scores them."""
     logits, box = net.dense(x)
     yt = torch.from_numpy(y)
-    loss = F.cross_entropy(logits, yt, ignore_index=canvases.IGNORE,
+    loss = F.cross_entropy(logits, yt, weight=class_weight,
+                           ignore_index=canvases.IGNORE,
                            label_smoothing=0.05)
     lb = torch.zeros(())
     if box is not None:
@@ -310,6 +312,14 @@ def main():
                         "(canvases.py): each step adds --canvas-batch "
                         "canvases to the --batch windows")
     p.add_argument("--canvas-batch", type=int, default=16)
+    p.add_argument("--canvases-from", type=int, default=1, metavar="E",
+                   help="the canvases (and --freeze-bn) start at the E-th "
+                        "epoch of this run; the earlier ones are windows "
+                        "only")
+    p.add_argument("--item-weight", type=float, default=1.0,
+                   help="weight of the item classes against background in "
+                        "the canvases' cross-entropy (about 80%% of their "
+                        "window positions are background)")
     p.add_argument("--clip", type=float, default=0.0, metavar="NORM",
                    help="clip the gradient's norm (0 = no clipping)")
     p.add_argument("--freeze-bn", action="store_true",
@@ -396,9 +406,13 @@ def main():
         print("  dense, before: val items %.4f background %.4f box IoU "
               "%.3f" % (v["val_dense_pos_acc"], v["val_dense_bg_acc"],
                         v.get("val_dense_box_iou", 0)), flush=True)
+    class_weight = torch.ones(11)
+    class_weight[:canvases.BACKGROUND] = args.item_weight
     for epoch in range(first, last):
+        use_canvases = bool(args.canvases) and (
+            epoch - first + 1 >= args.canvases_from)
         net.train()
-        if args.freeze_bn:
+        if args.freeze_bn and use_canvases:
             for m in net.modules():
                 if isinstance(m, torch.nn.BatchNorm2d):
                     m.eval()
@@ -406,7 +420,7 @@ def main():
         order = gen.permutation(len(xt))[:per_epoch]
         tl, tb, tc, tn = 0.0, 0.0, 0, 0
         td, tdn = 0.0, 0
-        if args.canvases:
+        if use_canvases:
             corder = gen.permutation(len(cxt))
         for step, i in enumerate(range(0, len(order) - args.batch + 1,
                                        args.batch)):
@@ -419,13 +433,13 @@ def main():
             loss_box = box_loss(box, torch.from_numpy(ba))
             loss = loss_main + BOX_WEIGHT * loss_box + 0.3 * sum(
                 F.cross_entropy(a, y, label_smoothing=0.05) for a in aux)
-            if args.canvases:
+            if use_canvases:
                 k = (step * args.canvas_batch) % len(cxt)
                 cidx = np.sort(corder[k:k + args.canvas_batch])
                 ca, cy, cb = augment_canvases(cxt[cidx], cyt[cidx],
                                               cbt[cidx], gen)
                 loss_dense, loss_dbox = dense_loss(
-                    net, to_tensor(ca, mean, std), cy, cb)
+                    net, to_tensor(ca, mean, std), cy, cb, class_weight)
                 loss = loss + loss_dense + BOX_WEIGHT * loss_dbox
                 td += loss_dense.item()
                 tdn += 1
@@ -447,7 +461,8 @@ def main():
         v = evaluate(net, xv, yv, bv, mean, std)
         if args.canvases:
             v.update(evaluate_dense(net, cxv, cyv, cbv, mean, std))
-            v["train_dense_loss"] = td / max(tdn, 1)
+            if tdn:
+                v["train_dense_loss"] = td / tdn
         h = dict(epoch=epoch, train_loss=tl / tn, train_acc=tc / tn,
                  val_loss=v["val_loss"], val_acc=v["val_acc"],
                  lr=sched.get_last_lr()[0], seconds=time.time() - te,
@@ -464,8 +479,9 @@ def main():
                h["val_loss"], h["val_acc"], v.get("val_box_iou", 0),
                v.get("val_box_iou50", 0), h["seconds"]), flush=True)
         if args.canvases:
-            print("  dense: train loss %.4f | val items %.4f background "
-                  "%.4f box IoU %.3f" % (v["train_dense_loss"],
+            print("  dense: train loss %s | val items %.4f background "
+                  "%.4f box IoU %.3f" % ("%.4f" % v["train_dense_loss"]
+                                         if tdn else "-",
                                          v["val_dense_pos_acc"],
                                          v["val_dense_bg_acc"],
                                          v.get("val_dense_box_iou", 0)),
