@@ -301,8 +301,9 @@ def main():
     p.add_argument("--resume", metavar="CHECKPOINT",
                    help="continue from a checkpoint for --epochs more "
                         "epochs, the learning rate falling from --lr to 0 "
-                        "(cosine); the history continues.  A checkpoint "
-                        "without a box head gets a new one.")
+                        "(cosine); the history continues, and the width "
+                        "and input size are the checkpoint's.  A "
+                        "checkpoint without a box head gets a new one.")
     p.add_argument("--stop-after", type=int, default=0, metavar="N",
                    help="stop after N epochs of the --epochs schedule "
                         "(0 = run it all)")
@@ -312,10 +313,9 @@ def main():
     p.add_argument("--data-seed", type=int, default=1,
                    help="draw a different set of training windows")
     p.add_argument("--canvases", type=int, default=24000, metavar="N",
-                   help="also train dense mode on N scene canvases, 0 for "
-                        "none "
-                        "(canvases.py): each step adds --canvas-batch "
-                        "canvases to the --batch windows")
+                   help="also train dense mode on N scene canvases "
+                        "(canvases.py; 0 for none): each step adds "
+                        "--canvas-batch canvases to the --batch windows")
     p.add_argument("--canvas-batch", type=int, default=16)
     p.add_argument("--canvases-from", type=int, default=6, metavar="E",
                    help="the canvases (and --freeze-bn) start at the E-th "
@@ -335,9 +335,17 @@ def main():
                         "differ from the running mean used at inference")
     p.add_argument("--val-canvases", type=int, default=1000)
     args = p.parse_args()
+    if args.canvases and not 1 <= args.canvases_from <= args.epochs:
+        p.error("--canvases-from %d is not an epoch of this run (1-%d): "
+                "give --canvases-from within --epochs, or --canvases 0"
+                % (args.canvases_from, args.epochs))
 
     torch.manual_seed(SEED)
     torch.set_num_threads(args.threads)
+    ck = None
+    if args.resume:
+        ck = torch.load(args.resume, map_location="cpu")
+        args.width, args.size = ck["width"], ck["size"]
     net = model.GoogLeNet(n_classes=11, width=args.width, size=args.size)
     per, frame = model.dense_macs(net, args.size, WINDOWS)
     n_params = sum(p.numel() for n_, p in net.named_parameters()
@@ -387,8 +395,7 @@ def main():
                           nesterov=True, weight_decay=1e-4)
     history = []
     first = 1
-    if args.resume:
-        ck = torch.load(args.resume, map_location="cpu")
+    if ck is not None:
         missing, unexpected = net.load_state_dict(ck["state"], strict=False)
         if unexpected or any(not k.startswith("box.") for k in missing):
             raise SystemExit("%s: does not fit this model (missing %s, "
