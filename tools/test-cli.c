@@ -39,6 +39,10 @@ run_tool (gchar ** out, gchar ** err, ...)
           G_SPAWN_DEFAULT, NULL, NULL, out, err, &status, &error));
   g_assert_no_error (error);
   g_ptr_array_unref (argv);
+  /* In the log, so a wrong exit status can be told apart from, say, a
+   * sanitizer runtime's own failure. */
+  if (*err != NULL && **err != '\0')
+    g_test_message ("gnet's stderr: %s", *err);
   g_assert_true (WIFEXITED (status));
   return WEXITSTATUS (status);
 }
