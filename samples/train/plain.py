@@ -67,11 +67,7 @@ def main():
         total = 0.0
         for s in range(per_epoch):
             idx = order[s * a.batch:(s + 1) * a.batch]
-            x = xt[idx].copy()
-            flip = gen.random(len(x)) < 0.5
-            x[flip] = x[flip, :, ::-1]
-            dx, dy = gen.integers(-3, 4, 2)
-            x = np.roll(x, (int(dy), int(dx)), axis=(1, 2))
+            x, _ = train.flip_shift(xt[idx], gen)
             logits, _, aux = net(train.to_tensor(x, mean, std))
             y = yt[idx]
             loss = F.cross_entropy(logits, y, label_smoothing=0.05)

@@ -121,19 +121,29 @@ def _photometric(x, gen):
     return np.clip(xf, 0, 255).astype(np.uint8)
 
 
-def augment(x, b, gen):
-    """Per batch, on uint8 NHWC numpy: flips, a small shift, channel order
-    (colour) permutation, brightness and contrast.  Box targets (window
-    units, NaN for background) follow the flip and the shift."""
+def flip_shift(x, gen, b=None):
+    """Copies of a uint8 NHWC batch with horizontal flips (per window) and
+    one shift of up to 3 pixels (per batch); box targets b (window units,
+    NaN for background), if given, follow both."""
     n, size = len(x), x.shape[2]
-    x, b = x.copy(), b.copy()
+    x = x.copy()
     flip = gen.random(n) < 0.5
     x[flip] = x[flip, :, ::-1]
-    b[flip, 0], b[flip, 2] = 1.0 - b[flip, 2], 1.0 - b[flip, 0]
     dx, dy = gen.integers(-3, 4, 2)
     x = np.roll(x, (int(dy), int(dx)), axis=(1, 2))
+    if b is None:
+        return x, None
+    b = b.copy()
+    b[flip, 0], b[flip, 2] = 1.0 - b[flip, 2], 1.0 - b[flip, 0]
     b[:, 0::2] += dx / size
     b[:, 1::2] += dy / size
+    return x, b
+
+
+def augment(x, b, gen):
+    """Per batch, on uint8 NHWC numpy: flip_shift(), then channel order
+    (colour) permutation, brightness and contrast, and inversion."""
+    x, b = flip_shift(x, gen, b)
     return _photometric(x, gen), b
 
 
