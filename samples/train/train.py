@@ -13,6 +13,12 @@ Only the train split is used: 55,000 items for training windows, 5,000
 held-out items for validation windows.  The test split is kept for the
 accuracy figure (export.py) and the sample video.  Writes history.csv and
 training.png next to this script, and a checkpoint in the work directory.
+
+Two processes (--ranks) share every batch, one core each, and add up their
+gradients before each step: on this small network one PyTorch process
+with two threads spends most of its time in memory-bound layers (pooling,
+batch norm) that two threads barely speed up, so two single-threaded ranks
+train about twice as fast.
 """
 
 import argparse
@@ -198,8 +204,9 @@ def iou(a, b):
 
 
 def evaluate(net, x, y, b, mean, std, bs=500):
-    """Main-head loss and 11-way accuracy; and for positive windows the
-    box head's mean IoU with the item's box and the share at IoU >= 0.5."""
+    """Sums over windows for the main head's loss and 11-way accuracy; and
+    for positive windows the box head's IoU with the item's box and the
+    count at IoU >= 0.5 (see means())."""
     net.eval()
     loss, correct = 0.0, 0
     boxes = []
@@ -213,22 +220,23 @@ def evaluate(net, x, y, b, mean, std, bs=500):
             correct += (out.argmax(1) == t).sum().item()
             if net.box is not None:
                 boxes.append(net.box(torch.flatten(f, 1)).numpy())
-    res = dict(val_loss=loss / len(x), val_acc=correct / len(x))
+    res = dict(val_loss=loss, val_acc=correct, n=len(x))
     if boxes:
         pos = np.isfinite(b[:, 0])
         ious = iou(np.concatenate(boxes)[pos], b[pos])
-        res.update(val_box_iou=float(ious.mean()),
-                   val_box_iou50=float((ious >= 0.5).mean()))
+        res.update(val_box_iou=float(ious.sum()),
+                   val_box_iou50=float((ious >= 0.5).sum()),
+                   n_pos=int(pos.sum()))
     return res
 
 
 def evaluate_dense(net, x, y, b, mean, std, bs=50):
-    """On validation canvases: accuracy at positive window positions
-    (11-way), at background ones, and the box head's mean IoU at the
-    positives."""
+    """On validation canvases, sums of: correct (11-way) positive window
+    positions, correct background ones, and the box head's IoU at the
+    positives (see means())."""
     net.eval()
     pos_ok = pos_n = bg_ok = bg_n = 0
-    ious = []
+    iou_sum = 0.0
     with torch.no_grad():
         for i in range(0, len(x), bs):
             logits, box = net.dense(to_tensor(x[i:i + bs], mean, std))
@@ -242,12 +250,46 @@ def evaluate_dense(net, x, y, b, mean, std, bs=50):
             bg_n += int(bg.sum())
             if box is not None and pos.any():
                 pb = box.permute(0, 2, 3, 1).numpy()[pos]
-                ious.append(iou(pb, b[i:i + bs][pos]))
-    res = dict(val_dense_pos_acc=pos_ok / max(pos_n, 1),
-               val_dense_bg_acc=bg_ok / max(bg_n, 1))
-    if ious:
-        res["val_dense_box_iou"] = float(np.concatenate(ious).mean())
+                iou_sum += float(iou(pb, b[i:i + bs][pos]).sum())
+    res = dict(val_dense_pos_acc=pos_ok, val_dense_bg_acc=bg_ok,
+               n_dense_pos=pos_n, n_dense_bg=bg_n)
+    if net.box is not None:
+        res["val_dense_box_iou"] = iou_sum
     return res
+
+
+# Which count each sum of evaluate() and evaluate_dense() is divided by.
+DIVISORS = dict(val_loss="n", val_acc="n", val_box_iou="n_pos",
+                val_box_iou50="n_pos", val_dense_pos_acc="n_dense_pos",
+                val_dense_bg_acc="n_dense_bg",
+                val_dense_box_iou="n_dense_pos")
+
+
+def means(sums):
+    """evaluate()'s and evaluate_dense()'s sums (added over the ranks) as
+    means."""
+    return {k: v / max(sums[DIVISORS[k]], 1) for k, v in sums.items()
+            if k in DIVISORS}
+
+
+def all_reduce(tensors, world):
+    """Sums (in place) across the ranks, as one flat buffer."""
+    if world == 1:
+        return
+    flat = torch.cat([t.reshape(-1) for t in tensors])
+    torch.distributed.all_reduce(flat)
+    k = 0
+    for t in tensors:
+        t.copy_(flat[k:k + t.numel()].view_as(t))
+        k += t.numel()
+
+
+def reduce_sums(sums, world):
+    """A dict of numbers summed across the ranks (same keys on each)."""
+    keys = sorted(sums)
+    t = torch.tensor([float(sums[k]) for k in keys], dtype=torch.float64)
+    all_reduce([t], world)
+    return dict(zip(keys, t.tolist()))
 
 
 def plot(history, path):
@@ -301,9 +343,13 @@ def main():
     p.add_argument("--n-val", type=int, default=10000)
     p.add_argument("--width", type=float, default=0.1875)
     p.add_argument("--size", type=int, default=48)
-    p.add_argument("--batch", type=int, default=256)
+    p.add_argument("--batch", type=int, default=256,
+                   help="windows per step, over all ranks")
     p.add_argument("--lr", type=float, default=0.2)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--ranks", type=int, default=2,
+                   help="processes sharing each batch (data parallel)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="PyTorch threads per rank")
     p.add_argument("--work", default=os.path.join(HERE, "..", "..",
                                                  "build-train"))
     p.add_argument("--out", default=HERE,
@@ -326,7 +372,8 @@ def main():
                    help="also train dense mode on N scene canvases "
                         "(canvases.py; 0 for none): each step adds "
                         "--canvas-batch canvases to the --batch windows")
-    p.add_argument("--canvas-batch", type=int, default=16)
+    p.add_argument("--canvas-batch", type=int, default=16,
+                   help="canvases per step, over all ranks")
     p.add_argument("--canvases-from", type=int, default=6, metavar="E",
                    help="the canvases (and --freeze-bn) start at the E-th "
                         "epoch of this run; the earlier ones are windows "
@@ -349,51 +396,95 @@ def main():
         p.error("--canvases-from %d is not an epoch of this run (1-%d): "
                 "give --canvases-from within --epochs, or --canvases 0"
                 % (args.canvases_from, args.epochs))
-
-    torch.manual_seed(SEED)
-    torch.set_num_threads(args.threads)
-    ck = None
-    if args.resume:
-        ck = torch.load(args.resume, map_location="cpu")
-        args.width, args.size = ck["width"], ck["size"]
-    net = model.GoogLeNet(n_classes=11, width=args.width, size=args.size)
-    per, frame = model.dense_macs(net, args.size, WINDOWS)
-    n_params = sum(p.numel() for n_, p in net.named_parameters()
-                   if not n_.startswith("aux"))
-    print("model: width %.4g, input %d, stride 16, %d params (no aux), "
-          "%.2f M MACs per window, dense 640x480 with windows %s: "
-          "%.0f M MACs per frame" % (args.width, args.size, n_params,
-                                     per / 1e6,
-                                     ",".join(map(str, WINDOWS)),
-                                     frame / 1e6), flush=True)
+    if args.ranks < 1 or args.batch % args.ranks or (
+            args.canvases and args.canvas_batch % args.ranks):
+        p.error("--batch and --canvas-batch must be multiples of --ranks")
 
     t0 = time.time()
     cache = os.path.join(args.work, "windows-box-%d-%d-%d-%d.npz" %
                          (args.size, args.n_train, args.n_val,
                           args.data_seed))
-    xt, yt, bt, xv, yv, bv = build_data(args.n_train, args.n_val, args.size,
-                                        cache, args.data_seed)
+    data = build_data(args.n_train, args.n_val, args.size, cache,
+                      args.data_seed)
+    xt, yt = data[:2]
     print("data: %d train, %d val windows (%.0f s); train class counts %s" %
-          (len(xt), len(xv), time.time() - t0, np.bincount(yt).tolist()),
-          flush=True)
+          (len(xt), len(data[3]), time.time() - t0,
+           np.bincount(yt).tolist()), flush=True)
+    cdata = None
     if args.canvases:
         t1 = time.time()
         ccache = os.path.join(args.work, "canvases-%d-%d-%d-%d.npz" %
                               (args.size, args.canvases, args.val_canvases,
                                args.data_seed))
-        cxt, cyt, cbt, cxv, cyv, cbv = build_data(
-            args.canvases, args.val_canvases, args.size, ccache,
-            args.data_seed, kind="canvases")
+        cdata = build_data(args.canvases, args.val_canvases, args.size,
+                           ccache, args.data_seed, kind="canvases")
+        cyt = cdata[1]
         print("canvases: %d train, %d val (%.0f s); window positions: "
               "%.3f items, %.3f background, %.3f ignored" %
-              (len(cxt), len(cxv), time.time() - t1,
+              (len(cyt), len(cdata[4]), time.time() - t1,
                ((cyt >= 0) & (cyt < canvases.BACKGROUND)).mean(),
                (cyt == canvases.BACKGROUND).mean(),
                (cyt == canvases.IGNORE).mean()), flush=True)
     sub = xt[:20000].astype(np.float32) / 255.0
-    mean = torch.tensor(sub.mean(axis=(0, 1, 2)).mean().repeat(3))
-    std = torch.tensor(sub.std(axis=(0, 1, 2)).mean().repeat(3))
+    mean = sub.mean(axis=(0, 1, 2)).mean().repeat(3)
+    std = sub.std(axis=(0, 1, 2)).mean().repeat(3)
     del sub
+
+    # Fork the other ranks before this process runs any PyTorch kernel
+    # (an OpenMP runtime does not survive a fork); they share the data.
+    port = free_port()
+    ctx = mp.get_context("fork")
+    others = [ctx.Process(target=run, daemon=True,
+                          args=(r, port, args, data, cdata, mean, std))
+              for r in range(1, args.ranks)]
+    for o in others:
+        o.start()
+    run(0, port, args, data, cdata, mean, std)
+    for o in others:
+        o.join()
+        if o.exitcode:
+            raise SystemExit("rank failed with exit code %d" % o.exitcode)
+    print("done in %.1f min" % ((time.time() - t0) / 60), flush=True)
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(rank, port, args, data, cdata, mean, std):
+    """One rank: the same model and steps as the others, on its share of
+    every batch (and of the validation sets); the gradients are averaged
+    before each step.  Rank 0 reports and writes the checkpoints."""
+    world = args.ranks
+    torch.set_num_threads(args.threads)
+    if world > 1:
+        import datetime
+        torch.distributed.init_process_group(
+            "gloo", init_method="tcp://127.0.0.1:%d" % port, rank=rank,
+            world_size=world, timeout=datetime.timedelta(minutes=15))
+    xt, yt, bt, xv, yv, bv = data
+    if cdata is not None:
+        cxt, cyt, cbt, cxv, cyv, cbv = cdata
+    torch.manual_seed(SEED)
+    ck = None
+    if args.resume:
+        ck = torch.load(args.resume, map_location="cpu")
+        args.width, args.size = ck["width"], ck["size"]
+    net = model.GoogLeNet(n_classes=11, width=args.width, size=args.size)
+    if rank == 0:
+        per, frame = model.dense_macs(net, args.size, WINDOWS)
+        n_params = sum(p.numel() for n_, p in net.named_parameters()
+                       if not n_.startswith("aux"))
+        print("model: width %.4g, input %d, stride 16, %d params (no aux), "
+              "%.2f M MACs per window, dense 640x480 with windows %s: "
+              "%.0f M MACs per frame; %d ranks of %d threads" %
+              (args.width, args.size, n_params, per / 1e6,
+               ",".join(map(str, WINDOWS)), frame / 1e6, world,
+               args.threads), flush=True)
+    mean, std = torch.from_numpy(mean), torch.from_numpy(std)
 
     per_epoch = min(args.epoch_windows or len(xt), len(xt))
     steps = args.epochs * (per_epoch // args.batch)
@@ -419,20 +510,37 @@ def main():
         sched = torch.optim.lr_scheduler.OneCycleLR(
             opt, max_lr=[args.lr, args.lr * BOX_LR], total_steps=steps,
             pct_start=0.2)
+    # The same order on every rank; each augments its share its own way.
     gen = np.random.default_rng(SEED if first == 1 else SEED + first)
+    aug = np.random.default_rng([SEED, first, rank])
     os.makedirs(args.work, exist_ok=True)
     net = net.to(memory_format=torch.channels_last)
+    params = list(net.parameters())
+    bn = [t for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)
+          for t in (m.running_mean, m.running_var)]
     last = first + (min(args.stop_after, args.epochs) if args.stop_after
                     else args.epochs)
-    if args.canvases and args.resume:
-        v = evaluate_dense(net, cxv, cyv, cbv, mean, std)
-        print("  dense, before: val items %.4f background %.4f box IoU "
-              "%.3f" % (v["val_dense_pos_acc"], v["val_dense_bg_acc"],
-                        v.get("val_dense_box_iou", 0)), flush=True)
+
+    def validate(dense_only=False):
+        sums = {} if dense_only else evaluate(net, xv[rank::world],
+                                               yv[rank::world],
+                                               bv[rank::world], mean, std)
+        if cdata is not None:
+            sums.update(evaluate_dense(net, cxv[rank::world],
+                                       cyv[rank::world], cbv[rank::world],
+                                       mean, std))
+        return means(reduce_sums(sums, world))
+
+    if cdata is not None and args.resume:
+        v = validate(dense_only=True)
+        if rank == 0:
+            print("  dense, before: val items %.4f background %.4f box IoU "
+                  "%.3f" % (v["val_dense_pos_acc"], v["val_dense_bg_acc"],
+                            v.get("val_dense_box_iou", 0)), flush=True)
     class_weight = torch.ones(11)
     class_weight[:canvases.BACKGROUND] = args.item_weight
     for epoch in range(first, last):
-        use_canvases = bool(args.canvases) and (
+        use_canvases = cdata is not None and (
             epoch - first + 1 >= args.canvases_from)
         net.train()
         if args.freeze_bn and use_canvases:
@@ -441,14 +549,14 @@ def main():
                     m.eval()
         te = time.time()
         order = gen.permutation(len(xt))[:per_epoch]
-        tl, tb, tc, tn = 0.0, 0.0, 0, 0
-        td, tdn = 0.0, 0
+        # train loss, box loss, correct, windows, dense loss, dense steps
+        stats = torch.zeros(6, dtype=torch.float64)
         if use_canvases:
             corder = gen.permutation(len(cxt))
         for step, i in enumerate(range(0, len(order) - args.batch + 1,
                                        args.batch)):
-            idx = np.sort(order[i:i + args.batch])
-            xa, ba = augment(xt[idx], bt[idx], gen)
+            idx = np.sort(order[i:i + args.batch][rank::world])
+            xa, ba = augment(xt[idx], bt[idx], aug)
             x = to_tensor(xa, mean, std)
             y = torch.from_numpy(yt[idx])
             out, box, aux = net(x)
@@ -458,34 +566,47 @@ def main():
                 F.cross_entropy(a, y, label_smoothing=0.05) for a in aux)
             if use_canvases:
                 k = (step * args.canvas_batch) % len(cxt)
-                cidx = np.sort(corder[k:k + args.canvas_batch])
+                cidx = np.sort(corder[k:k + args.canvas_batch][rank::world])
                 ca, cy, cb = augment_canvases(cxt[cidx], cyt[cidx],
-                                              cbt[cidx], gen)
+                                              cbt[cidx], aug)
                 loss_dense, loss_dbox = dense_loss(
                     net, to_tensor(ca, mean, std), cy, cb, class_weight)
                 loss = loss + loss_dense + BOX_WEIGHT * loss_dbox
-                td += loss_dense.item()
-                tdn += 1
+                stats[4] += loss_dense.item()
+                stats[5] += 1
             opt.zero_grad(set_to_none=True)
-            if not torch.isfinite(loss):
-                raise SystemExit("epoch %d step %d: loss is %s (main %s, box "
-                                 "%s); lower --lr" % (epoch, step, loss.item(),
-                                                      loss_main.item(),
-                                                      loss_box.item()))
             loss.backward()
+            # The gradients and the losses, summed over the ranks in one
+            # exchange: every rank sees the same and takes the same step.
+            grads = [p.grad for p in params if p.grad is not None]
+            losses = torch.stack([loss.detach(), loss_main.detach(),
+                                  loss_box.detach()])
+            all_reduce(grads + [losses], world)
+            if not torch.isfinite(losses).all():
+                raise SystemExit("epoch %d step %d: loss is %s (main %s, box "
+                                 "%s, summed over the ranks); lower --lr" %
+                                 ((epoch, step) + tuple(losses.tolist())))
+            for g in grads:
+                g.div_(world)
             if args.clip:
                 torch.nn.utils.clip_grad_norm_(net.parameters(), args.clip)
             opt.step()
             sched.step()
-            tl += loss_main.item() * len(y)
-            tb += loss_box.item() * len(y)
-            tc += (out.argmax(1) == y).sum().item()
-            tn += len(y)
-        v = evaluate(net, xv, yv, bv, mean, std)
-        if args.canvases:
-            v.update(evaluate_dense(net, cxv, cyv, cbv, mean, std))
-            if tdn:
-                v["train_dense_loss"] = td / tdn
+            stats[0] += loss_main.item() * len(y)
+            stats[1] += loss_box.item() * len(y)
+            stats[2] += (out.argmax(1) == y).sum().item()
+            stats[3] += len(y)
+        # Batch-norm statistics differ a little between the ranks: average.
+        all_reduce(bn, world)
+        for t in bn:
+            t.div_(world)
+        all_reduce([stats], world)
+        v = validate()
+        if rank != 0:
+            continue
+        tl, tb, tc, tn, td, tdn = stats.tolist()
+        if tdn:
+            v["train_dense_loss"] = td / tdn
         h = dict(epoch=epoch, train_loss=tl / tn, train_acc=tc / tn,
                  val_loss=v["val_loss"], val_acc=v["val_acc"],
                  lr=sched.get_last_lr()[0], seconds=time.time() - te,
@@ -501,7 +622,7 @@ def main():
               (epoch, h["train_loss"], h["train_acc"], h["train_box_loss"],
                h["val_loss"], h["val_acc"], v.get("val_box_iou", 0),
                v.get("val_box_iou50", 0), h["seconds"]), flush=True)
-        if args.canvases:
+        if cdata is not None:
             print("  dense: train loss %s | val items %.4f background "
                   "%.4f box IoU %.3f" % ("%.4f" % v["train_dense_loss"]
                                          if tdn else "-",
@@ -522,7 +643,6 @@ def main():
                 w.writerow({k: ("%.6g" % v if isinstance(v, float) else v)
                             for k, v in r.items()})
         plot(history, os.path.join(args.out, "training.png"))
-    print("done in %.1f min" % ((time.time() - t0) / 60), flush=True)
 
 
 if __name__ == "__main__":
