@@ -5,8 +5,8 @@ the ten Fashion-MNIST classes plus background.
   /usr/bin/python3 samples/train/train.py     # the shipped model, 2 cores
   /usr/bin/python3 samples/train/export.py    # ONNX + accuracy
 
-The defaults are the shipped model's recipe: width 0.1875, eight epochs of
-128,000 windows in one one-cycle schedule, the last three with scene
+The defaults are the shipped model's recipe: width 0.1875, ten epochs of
+128,000 windows in one one-cycle schedule, the last four with scene
 canvases for dense mode (BatchNorm's statistics frozen from then on).
 
 Only the train split is used: 55,000 items for training windows, 5,000
@@ -338,7 +338,7 @@ def plot(history, path):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--n-train", type=int, default=152000)
     p.add_argument("--n-val", type=int, default=10000)
     p.add_argument("--width", type=float, default=0.1875)
@@ -374,7 +374,7 @@ def main():
                         "--canvas-batch canvases to the --batch windows")
     p.add_argument("--canvas-batch", type=int, default=16,
                    help="canvases per step, over all ranks")
-    p.add_argument("--canvases-from", type=int, default=6, metavar="E",
+    p.add_argument("--canvases-from", type=int, default=7, metavar="E",
                    help="the canvases (and --freeze-bn) start at the E-th "
                         "epoch of this run; the earlier ones are windows "
                         "only")
