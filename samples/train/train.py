@@ -18,7 +18,7 @@ Two processes (--ranks) share every batch, one core each, and add up their
 gradients before each step: on this small network one PyTorch process
 with two threads spends most of its time in memory-bound layers (pooling,
 batch norm) that two threads barely speed up, so two single-threaded ranks
-train about twice as fast.
+train 1.5 to 2 times as fast.
 """
 
 import argparse
@@ -565,8 +565,9 @@ def run(rank, port, args, data, cdata, mean, std):
             loss = loss_main + BOX_WEIGHT * loss_box + 0.3 * sum(
                 F.cross_entropy(a, y, label_smoothing=0.05) for a in aux)
             if use_canvases:
-                k = (step * args.canvas_batch) % len(cxt)
-                cidx = np.sort(corder[k:k + args.canvas_batch][rank::world])
+                # Wrapping around, so that every rank always gets its share.
+                k = step * args.canvas_batch + np.arange(args.canvas_batch)
+                cidx = np.sort(corder[k % len(cxt)][rank::world])
                 ca, cy, cb = augment_canvases(cxt[cidx], cyt[cidx],
                                               cbt[cidx], aug)
                 loss_dense, loss_dbox = dense_loss(
@@ -578,7 +579,10 @@ def run(rank, port, args, data, cdata, mean, std):
             loss.backward()
             # The gradients and the losses, summed over the ranks in one
             # exchange: every rank sees the same and takes the same step.
-            grads = [p.grad for p in params if p.grad is not None]
+            for p in params:
+                if p.grad is None:   # same buffer layout on every rank
+                    p.grad = torch.zeros_like(p)
+            grads = [p.grad for p in params]
             losses = torch.stack([loss.detach(), loss_main.detach(),
                                   loss_box.detach()])
             all_reduce(grads + [losses], world)
