@@ -23,8 +23,10 @@ train 1.5 to 2 times as fast.
 
 import argparse
 import csv
+import datetime
 import multiprocessing as mp
 import os
+import socket
 import sys
 import time
 
@@ -448,7 +450,6 @@ def main():
 
 
 def free_port():
-    import socket
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -461,7 +462,6 @@ def run(rank, port, args, data, cdata, mean, std):
     world = args.ranks
     torch.set_num_threads(args.threads)
     if world > 1:
-        import datetime
         torch.distributed.init_process_group(
             "gloo", init_method="tcp://127.0.0.1:%d" % port, rank=rank,
             world_size=world, timeout=datetime.timedelta(minutes=15))
