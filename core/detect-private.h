@@ -42,15 +42,22 @@ typedef struct
   gfloat offset[3];
 } GnetNormalize;
 
-/* Floats of scratch gnet__image_resample() needs. */
-gsize gnet__image_resample_scratch (gint in_width, gint in_height,
-    gint out_width, guint n_parts);
+/* Floats of a decoded frame: planar RGB, 3 x height x width. */
+gsize gnet__image_decode_floats (gint width, gint height);
 
-/* Converts and resamples the whole image into `out`, planar 3 x out_height
- * x out_width floats (ax: width axis, ay: height axis, both from the
- * image's size to the output's), in n_parts parts on the worker pool.
- * I420/NV12 are BT.601 limited range. */
-void gnet__image_resample (const GnetImage * image,
+/* Converts the whole image to planar RGB floats 0..255 in `frame`, in
+ * n_parts parts on the worker pool.  I420/NV12 are BT.601 limited range. */
+void gnet__image_decode (const GnetImage * image, gfloat * frame,
+    guint n_parts);
+
+/* Floats of scratch gnet__image_resample() needs. */
+gsize gnet__image_resample_scratch (gint in_width, guint n_parts);
+
+/* Resamples a decoded frame (width x height) into `out`, planar 3 x
+ * out_height x out_width floats normalised by `norm` (ax: width axis, ay:
+ * height axis, both from the frame's size to the output's), in n_parts
+ * parts on the worker pool. */
+void gnet__image_resample (const gfloat * frame, gint width, gint height,
     const GnetResampleAxis * ax, const GnetResampleAxis * ay,
     const GnetNormalize * norm, gfloat * scratch, guint n_parts,
     gfloat * out);

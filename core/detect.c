@@ -145,6 +145,7 @@ struct _GnetDetector
 
   /* For the current frame size. */
   gint frame_w, frame_h;
+  gfloat *frame;                /* the frame decoded, planar RGB */
   gfloat *scratch;
   gfloat *pixels;               /* one level, planar */
   gfloat *batch;                /* crops input */
@@ -854,6 +855,7 @@ clear_frame (GnetDetector * d)
     gnet__resample_axis_clear (&d->levels[i].ay);
     d->levels[i].active = FALSE;
   }
+  g_clear_pointer (&d->frame, g_free);
   g_clear_pointer (&d->scratch, g_free);
   g_clear_pointer (&d->pixels, g_free);
   g_clear_pointer (&d->batch, g_free);
@@ -1076,7 +1078,7 @@ setup_level (GnetDetector * d, Level * l, gint width, gint height,
 static gboolean
 setup_frame (GnetDetector * d, gint width, gint height, GError ** error)
 {
-  gsize scratch = 0, pixels = 0, positions = 0, rowsum = 0, boxes = 0;
+  gsize pixels = 0, positions = 0, rowsum = 0, boxes = 0;
   gsize channels = d->has_head ? d->channels : 0;
 
   clear_frame (d);
@@ -1092,8 +1094,6 @@ setup_frame (GnetDetector * d, gint width, gint height, GError ** error)
     if (!l->active)
       continue;
     n = (gsize) l->nx * l->ny;
-    scratch = MAX (scratch, gnet__image_resample_scratch (width, height,
-            l->lw, d->n_parts));
     pixels = MAX (pixels, 3 * (gsize) l->lw * l->lh);
     positions = MAX (positions, d->mode == GNET_DETECT_MODE_DENSE ? n
         : (gsize) l->batch);
@@ -1103,7 +1103,8 @@ setup_frame (GnetDetector * d, gint width, gint height, GError ** error)
     }
     boxes += n;
   }
-  d->scratch = g_new (gfloat, MAX (1, scratch));
+  d->frame = g_new (gfloat, gnet__image_decode_floats (width, height));
+  d->scratch = g_new (gfloat, gnet__image_resample_scratch (width, d->n_parts));
   d->pixels = g_new (gfloat, MAX (1, pixels));
   if (d->mode == GNET_DETECT_MODE_CROPS)
     d->batch = g_new (gfloat, MAX (1, positions * 3 * d->in_h * d->in_w));
@@ -1439,14 +1440,15 @@ gnet_detector_process (GnetDetector * d, const GnetImage * image,
 
   d->n_boxes = 0;
   d->last_macs = 0;
+  gnet__image_decode (image, d->frame, d->n_parts);
   for (guint i = 0; i < d->n_levels; i++) {
     Level *l = &d->levels[i];
     gboolean ok;
 
     if (!l->active)
       continue;
-    gnet__image_resample (image, &l->ax, &l->ay, &d->norm, d->scratch,
-        d->n_parts, d->pixels);
+    gnet__image_resample (d->frame, image->width, image->height, &l->ax,
+        &l->ay, &d->norm, d->scratch, d->n_parts, d->pixels);
     ok = d->mode == GNET_DETECT_MODE_DENSE ? run_dense (d, l, error)
         : run_crops (d, l, error);
     if (!ok)

@@ -1,11 +1,10 @@
 /* image.c - stride-aware frames in, planar float network input out.
  *
- * One pass does colour conversion, resampling and normalisation, so the
- * detector never holds an RGB copy of the frame: each input row is decoded
- * to three float rows and resampled horizontally into scratch, then the
- * columns are resampled vertically into the output.  The same resampler
- * serves every pyramid level of both detection strategies, which is what
- * lets dense and crops evaluation agree.
+ * A frame is decoded once to planar RGB floats (0..255), then each pyramid
+ * level is resampled from that copy: every output row is resampled
+ * vertically from the frame's rows, then horizontally, and normalised.
+ * The same resampler serves every pyramid level of both detection
+ * strategies, which is what lets dense and crops evaluation agree.
  */
 #include "gnet-private.h"
 #include "detect-private.h"
@@ -220,21 +219,66 @@ decode_row (const GnetImage * image, gint y, gfloat * r, gfloat * g, gfloat * b)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Decoding                                                                 */
+/* ------------------------------------------------------------------------ */
+
+gsize
+gnet__image_decode_floats (gint width, gint height)
+{
+  return 3 * (gsize) MAX (width, 1) * MAX (height, 1);
+}
+
+typedef struct
+{
+  const GnetImage *image;
+  gfloat *frame;                /* 3 x height x width */
+} DecodeJob;
+
+static inline gint
+part_start (gint total, guint index, guint n)
+{
+  return (gint) (total * (gint64) index / n);
+}
+
+static void
+decode_part (gpointer data, guint index, guint n)
+{
+  const DecodeJob *job = data;
+  gint w = job->image->width, h = job->image->height;
+  gsize plane = (gsize) w * h;
+  gint y0 = part_start (h, index, n), y1 = part_start (h, index + 1, n);
+
+  for (gint y = y0; y < y1; y++) {
+    gfloat *r = job->frame + (gsize) y * w;
+
+    decode_row (job->image, y, r, r + plane, r + 2 * plane);
+  }
+}
+
+void
+gnet__image_decode (const GnetImage * image, gfloat * frame, guint n_parts)
+{
+  DecodeJob job = { image, frame };
+
+  n_parts = MAX (1, n_parts);
+  gnet__parallel_run (MIN (n_parts, (guint) image->height), decode_part, &job);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Resampling                                                               */
 /* ------------------------------------------------------------------------ */
 
 gsize
-gnet__image_resample_scratch (gint in_width, gint in_height, gint out_width,
-    guint n_parts)
+gnet__image_resample_scratch (gint in_width, guint n_parts)
 {
-  /* three decoded rows per part + three channels of horizontally
-   * resampled rows */
-  return 3 * ((gsize) MAX (1, n_parts) * in_width
-      + (gsize) in_height * out_width);
+  /* one vertically resampled row of each channel per part */
+  return 3 * (gsize) MAX (1, n_parts) * MAX (in_width, 1);
 }
 
+/* dst[i] = (sum of the taps) * scale + offset */
 static void
-resample_row (const gfloat * src, const GnetResampleAxis * ax, gfloat * dst)
+resample_row (const gfloat * src, const GnetResampleAxis * ax, gfloat scale,
+    gfloat offset, gfloat * dst)
 {
   for (gint i = 0; i < ax->out_size; i++) {
     const gfloat *s = src + ax->first[i];
@@ -243,99 +287,73 @@ resample_row (const gfloat * src, const GnetResampleAxis * ax, gfloat * dst)
 
     for (gint t = 0; t < ax->taps; t++)
       sum += w[t] * s[t];
-    dst[i] = sum;
+    dst[i] = sum * scale + offset;
   }
 }
 
 typedef struct
 {
-  const GnetImage *image;
+  const gfloat *frame;          /* 3 x in_height x in_width, RGB */
+  gint in_w, in_h;
   const GnetResampleAxis *ax, *ay;
   const GnetNormalize *norm;
   gfloat *rows;                 /* n_parts x 3 x in_width */
-  gfloat *horiz;                /* 3 x in_height x out_width */
   gfloat *out;
 } ResampleJob;
 
-static inline gint
-part_start (gint total, guint index, guint n)
-{
-  return (gint) (total * (gint64) index / n);
-}
-
-/* Input rows of part `index`: decode and resample horizontally. */
+/* Output rows of part `index`: each is resampled vertically from the
+ * frame's rows (contiguous, so the inner loops vectorise), then
+ * horizontally, and normalised.  Vertical first touches each output row's
+ * taps once, over the frame's width, where horizontal first would resample
+ * every frame row. */
 static void
-horizontal_part (gpointer data, guint index, guint n)
-{
-  const ResampleJob *job = data;
-  gint in_w = job->image->width, in_h = job->image->height;
-  gint out_w = job->ax->out_size;
-  gsize plane = (gsize) in_h * out_w;
-  gfloat *rows = job->rows + (gsize) index * 3 * in_w;
-  gint y0 = part_start (in_h, index, n), y1 = part_start (in_h, index + 1, n);
-
-  for (gint y = y0; y < y1; y++) {
-    decode_row (job->image, y, rows, rows + in_w, rows + 2 * in_w);
-    for (gint c = 0; c < 3; c++)
-      resample_row (rows + c * (gsize) in_w, job->ax,
-          job->horiz + c * plane + (gsize) y * out_w);
-  }
-}
-
-/* Output rows of part `index`: resample vertically and normalise. */
-static void
-vertical_part (gpointer data, guint index, guint n)
+resample_part (gpointer data, guint index, guint n)
 {
   const ResampleJob *job = data;
   const GnetResampleAxis *ay = job->ay;
-  gint out_w = job->ax->out_size, out_h = ay->out_size;
-  gsize plane = (gsize) job->image->height * out_w;
+  gint in_w = job->in_w, out_w = job->ax->out_size, out_h = ay->out_size;
+  gsize plane = (gsize) job->in_h * in_w;
+  gfloat *row = job->rows + (gsize) index * 3 * in_w;
   gint y0 = part_start (out_h, index, n);
   gint y1 = part_start (out_h, index + 1, n);
 
-  for (gint c = 0; c < 3; c++) {
-    /* network channel c is RGB channel src_c */
-    gint src_c = job->norm->bgr ? 2 - c : c;
-    const gfloat *h = job->horiz + src_c * plane;
-    gfloat *o = job->out + ((gsize) c * out_h + y0) * out_w;
-    gfloat scale = job->norm->scale[c], offset = job->norm->offset[c];
+  for (gint y = y0; y < y1; y++) {
+    const gfloat *w = ay->weights + (gsize) y * ay->taps;
 
-    for (gint y = y0; y < y1; y++, o += out_w) {
-      const gfloat *w = ay->weights + (gsize) y * ay->taps;
-      const gfloat *s = h + (gsize) ay->first[y] * out_w;
+    for (gint c = 0; c < 3; c++) {
+      /* network channel c is RGB channel src_c */
+      gint src_c = job->norm->bgr ? 2 - c : c;
+      const gfloat *s = job->frame + src_c * plane
+          + (gsize) ay->first[y] * in_w;
+      gfloat *r = row + (gsize) c * in_w;
 
-      for (gint x = 0; x < out_w; x++)
-        o[x] = w[0] * s[x];
+      for (gint x = 0; x < in_w; x++)
+        r[x] = w[0] * s[x];
       for (gint t = 1; t < ay->taps; t++) {
-        const gfloat *st = s + (gsize) t * out_w;
+        const gfloat *st = s + (gsize) t * in_w;
 
         if (w[t] == 0.0f)
           continue;
-        for (gint x = 0; x < out_w; x++)
-          o[x] += w[t] * st[x];
+        for (gint x = 0; x < in_w; x++)
+          r[x] += w[t] * st[x];
       }
-      for (gint x = 0; x < out_w; x++)
-        o[x] = o[x] * scale + offset;
+      resample_row (r, job->ax, job->norm->scale[c], job->norm->offset[c],
+          job->out + ((gsize) c * out_h + y) * out_w);
     }
   }
 }
 
 void
-gnet__image_resample (const GnetImage * image, const GnetResampleAxis * ax,
-    const GnetResampleAxis * ay, const GnetNormalize * norm,
-    gfloat * scratch, guint n_parts, gfloat * out)
+gnet__image_resample (const gfloat * frame, gint width, gint height,
+    const GnetResampleAxis * ax, const GnetResampleAxis * ay,
+    const GnetNormalize * norm, gfloat * scratch, guint n_parts, gfloat * out)
 {
-  ResampleJob job = { image, ax, ay, norm, scratch,
-    scratch + 3 * (gsize) MAX (1, n_parts) * image->width, out
-  };
+  ResampleJob job = { frame, width, height, ax, ay, norm, scratch, out };
 
-  g_return_if_fail (ax->in_size == image->width
-      && ay->in_size == image->height);
+  g_return_if_fail (ax->in_size == width && ay->in_size == height);
 
-  /* Parts are rows, so every output value is computed the same way
+  /* Parts are output rows, so every output value is computed the same way
    * whatever the number of parts. */
   n_parts = MAX (1, n_parts);
-  gnet__parallel_run (MIN (n_parts, (guint) image->height), horizontal_part,
-      &job);
-  gnet__parallel_run (MIN (n_parts, (guint) ay->out_size), vertical_part, &job);
+  gnet__parallel_run (MIN (n_parts, (guint) ay->out_size), resample_part, &job);
 }

@@ -514,13 +514,16 @@ resample_parts (const GnetImage * im, gint ow, gint oh, gboolean bgr,
 {
   GnetResampleAxis ax, ay;
   GnetNormalize norm = { bgr, {1, 1, 1}, {0, 0, 0} };
-  gfloat *scratch, *out = g_new (gfloat, 3 * (gsize) ow * oh);
+  gfloat *frame, *scratch, *out = g_new (gfloat, 3 * (gsize) ow * oh);
 
   gnet__resample_axis_init (&ax, im->width, ow);
   gnet__resample_axis_init (&ay, im->height, oh);
-  scratch = g_new (gfloat, gnet__image_resample_scratch (im->width,
-          im->height, ow, n_parts));
-  gnet__image_resample (im, &ax, &ay, &norm, scratch, n_parts, out);
+  frame = g_new (gfloat, gnet__image_decode_floats (im->width, im->height));
+  scratch = g_new (gfloat, gnet__image_resample_scratch (im->width, n_parts));
+  gnet__image_decode (im, frame, n_parts);
+  gnet__image_resample (frame, im->width, im->height, &ax, &ay, &norm,
+      scratch, n_parts, out);
+  g_free (frame);
   g_free (scratch);
   gnet__resample_axis_clear (&ax);
   gnet__resample_axis_clear (&ay);
