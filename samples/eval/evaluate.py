@@ -2,7 +2,7 @@
 """Score detections against ground truth, PASCAL VOC style.
 
   evaluate.py GT.jsonl DETECTIONS.jsonl [--iou 0.5] [--threshold T]
-              [--plot pr.png] [--json results.json]
+              [--plot pr.png] [--json results.json] [--also GT2 DET2 ...]
 
 Both files are JSON lines as the googlenetdetect element writes them, one
 line per frame:
@@ -27,6 +27,10 @@ labels merged), per-class AP, and precision and recall of the detections at
 or above the operating threshold.  A detection is a true positive when its
 IoU with a not yet matched ground-truth box of its class is >= --iou, the
 box chosen being the one it overlaps most (as in the VOC devkit).
+
+--also adds another video's pair of files (repeatable): the videos are
+scored as one set, each detection frame matched within its own video, so
+AP pools every video's detections (not a mean of per-video APs).
 
 Exit status: 0 on success, 1 when a --require-* target is missed, 2 on bad
 usage or malformed input (with a message naming file and line).
@@ -239,8 +243,17 @@ def score_class(gt_boxes, dets, iou_thr, threshold):
         r_at=n_tp / n_pos if n_pos else float("nan"))
 
 
-def evaluate(gt, det, iou_thr=0.5, threshold=0.0):
-    mapping, unmatched = match_frames(gt, det)
+def evaluate(gt, det, iou_thr=0.5, threshold=0.0, more=()):
+    """Scores det against gt; `more` holds further (gt, det) pairs (other
+    videos), pooled with the first as one set of frames."""
+    all_gt, all_det, mapping, unmatched = [], [], [], 0
+    for g, d in [(gt, det)] + list(more):
+        m, u = match_frames(g, d)
+        mapping += [None if f is None else f + len(all_gt) for f in m]
+        unmatched += u
+        all_gt += g
+        all_det += d
+    gt, det = all_gt, all_det
     classes = sorted({o[1] for _, objs in gt for o in objs if not o[3]})
     per_class_gt = {c: {} for c in classes}
     agn_gt = {}
@@ -362,6 +375,10 @@ def main(argv=None):
                    help="save precision-recall curves (needs matplotlib)")
     p.add_argument("--json", metavar="FILE",
                    help="also write the figures as JSON")
+    p.add_argument("--also", nargs=2, action="append", default=[],
+                   metavar=("GT", "DETECTIONS"),
+                   help="another video's ground truth and detections, "
+                        "scored together with the first (repeatable)")
     p.add_argument("--require-map", type=float, metavar="X",
                    help="exit 1 if mAP < X")
     p.add_argument("--require-agnostic-ap", type=float, metavar="X",
@@ -372,7 +389,9 @@ def main(argv=None):
     try:
         gt = load_jsonl(args.gt, True)
         det = load_jsonl(args.detections, False)
-        res = evaluate(gt, det, args.iou, args.threshold)
+        more = [(load_jsonl(g, True), load_jsonl(d, False))
+                for g, d in args.also]
+        res = evaluate(gt, det, args.iou, args.threshold, more)
     except InputError as e:
         print("evaluate.py: error: %s" % e, file=sys.stderr)
         return 2

@@ -281,6 +281,42 @@ class TestFrames(unittest.TestCase):
         self.assertAlmostEqual(r["map"], 0.0)
         self.assertEqual((r["tp"], r["fp"], r["fn"]), (0, 1, 1))
 
+    def test_videos_pooled(self):
+        # two videos with the same timestamps, one Coat each.  Video B also
+        # has a box where video A's coat is: a miss, as B has nothing
+        # there.  Pooled ranking: 0.95 miss (B), 0.9 hit (A), 0.8 miss
+        # (A), 0.7 hit (B): precision 1/2 and 2/4 at the hits, AP 0.5
+        # (each video alone would score 1.0 and 0.5).
+        files = Files()
+        ga = files.write("a.gt", [frame(0, [obj((0, 0, 100, 100), "Coat")])])
+        da = files.write("a.det", [frame(0, [
+            obj((0, 0, 100, 100), "Coat", 0.9),
+            obj((500, 0, 600, 100), "Coat", 0.8)])])
+        gb = files.write("b.gt", [frame(0, [
+            obj((300, 300, 400, 400), "Coat")])])
+        db = files.write("b.det", [frame(0, [
+            obj((0, 0, 100, 100), "Coat", 0.95),
+            obj((300, 300, 400, 400), "Coat", 0.7)])])
+        j = os.path.join(files.dir.name, "res.json")
+        out = io.StringIO()
+        old = sys.stdout
+        sys.stdout = out
+        try:
+            status = evaluate.main([ga, da, "--also", gb, db, "--json", j])
+            single = evaluate.main([ga, da, "--json", j + ".a"])
+        finally:
+            sys.stdout = old
+        self.assertEqual((status, single), (0, 0))
+        with open(j) as f:
+            r = json.load(f)
+        with open(j + ".a") as f:
+            ra = json.load(f)
+        files.dir.cleanup()
+        self.assertAlmostEqual(r["map"], 0.5, places=9)
+        self.assertEqual((r["tp"], r["fp"], r["fn"]), (2, 2, 0))
+        self.assertEqual(r["n_gt_frames"], 2)
+        self.assertAlmostEqual(ra["map"], 1.0, places=9)
+
 
 class TestErrors(unittest.TestCase):
     def expect_error(self, text, fragment, gt_text=None):
