@@ -44,7 +44,8 @@ WINDOWS = train.WINDOWS
 
 def load(path):
     ck = torch.load(path, map_location="cpu")
-    net = model.GoogLeNet(n_classes=11, width=ck["width"], size=ck["size"])
+    net = model.GoogLeNet(n_classes=11, width=ck["width"], size=ck["size"],
+                          stem_pool=ck.get("stem_pool", "early"))
     net.load_state_dict(ck["state"])
     net.eval()
     return net, ck

@@ -89,15 +89,24 @@ class AuxHead(nn.Module):
 
 class GoogLeNet(nn.Module):
     def __init__(self, n_classes=11, width=0.25, aux=True, dropout=0.4,
-                 size=48, box=True):
+                 size=48, box=True, stem_pool="early"):
         super().__init__()
         c64, c192 = scaled(64, width), scaled(192, width)
-        self.stem = nn.Sequential(
-            ConvBN(3, c64, 7, 2),
-            nn.MaxPool2d(3, 2, 1, ceil_mode=True),
-            ConvBN(c64, c64, 1),
-            ConvBN(c64, c192, 3),
-        )
+        if stem_pool not in ("early", "late"):
+            raise ValueError("stem_pool must be early or late")
+        # "early": the paper's stem, max-pool after the 7x7 convolution (the
+        # pool before 3a is the one dropped).  "late": the 1x1 and 3x3
+        # convolutions run at the 7x7's resolution and the pool comes
+        # after them, where the paper has its second stem pool; same total
+        # stride, the 3x3 costs four times as much.
+        pool = nn.MaxPool2d(3, 2, 1, ceil_mode=True)
+        convs = [ConvBN(c64, c64, 1), ConvBN(c64, c192, 3)]
+        if stem_pool == "early":
+            layers = [ConvBN(3, c64, 7, 2), pool] + convs
+        else:
+            layers = [ConvBN(3, c64, 7, 2)] + convs + [pool]
+        self.stem = nn.Sequential(*layers)
+        self.stem_pool = stem_pool
         c = c192
         mods = {}
         for name, spec in INCEPTION.items():

@@ -19,6 +19,7 @@ import sys
 import time
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # see train.py
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -39,6 +40,8 @@ def main():
     p.add_argument("--lr", type=float, default=0.2)
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--stem-pool", choices=("early", "late"), default="early",
+                   help="where the stem's max-pool sits (model.GoogLeNet)")
     a = p.parse_args()
     torch.manual_seed(1)
     torch.set_num_threads(a.threads)
@@ -48,7 +51,7 @@ def main():
     xs = windows.single_windows(test_items)
     mean = torch.full((3,), float(xt.mean() / 255.0))
     std = torch.full((3,), float(xt.std() / 255.0))
-    net = model.GoogLeNet(width=a.width, box=False)
+    net = model.GoogLeNet(width=a.width, box=False, stem_pool=a.stem_pool)
     net = net.to(memory_format=torch.channels_last)
     print("width %g: %d parameters, %.2f M MACs per window" %
           (a.width, sum(q.numel() for q in net.parameters()),

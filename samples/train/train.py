@@ -33,6 +33,11 @@ import time
 # Threads that wait passively: with busy-waiting OpenMP threads, a niced
 # run on a shared two-core machine slows down more than tenfold.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# PyTorch's linear layers call OpenBLAS, whose own thread pool ignores
+# torch.set_num_threads() and spins (sched_yield) between calls: with two
+# ranks on two cores, one rank's idle OpenBLAS thread took a third of a
+# core from the other rank's work.  The linear layers are tiny here.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -345,6 +350,8 @@ def main():
     p.add_argument("--n-val", type=int, default=10000)
     p.add_argument("--width", type=float, default=0.1875)
     p.add_argument("--size", type=int, default=48)
+    p.add_argument("--stem-pool", choices=("early", "late"), default="early",
+                   help="where the stem's max-pool sits (model.GoogLeNet)")
     p.add_argument("--batch", type=int, default=256,
                    help="windows per step, over all ranks")
     p.add_argument("--lr", type=float, default=0.2)
@@ -473,15 +480,17 @@ def run(rank, port, args, data, cdata, mean, std):
     if args.resume:
         ck = torch.load(args.resume, map_location="cpu")
         args.width, args.size = ck["width"], ck["size"]
-    net = model.GoogLeNet(n_classes=11, width=args.width, size=args.size)
+        args.stem_pool = ck.get("stem_pool", "early")
+    net = model.GoogLeNet(n_classes=11, width=args.width, size=args.size,
+                          stem_pool=args.stem_pool)
     if rank == 0:
         per, frame = model.dense_macs(net, args.size, WINDOWS)
         n_params = sum(p.numel() for n_, p in net.named_parameters()
                        if not n_.startswith("aux"))
-        print("model: width %.4g, input %d, stride 16, %d params (no aux), "
-              "%.2f M MACs per window, dense 640x480 with windows %s: "
-              "%.0f M MACs per frame; %d ranks of %d threads" %
-              (args.width, args.size, n_params, per / 1e6,
+        print("model: width %.4g, input %d, stem pool %s, stride 16, %d "
+              "params (no aux), %.2f M MACs per window, dense 640x480 with "
+              "windows %s: %.0f M MACs per frame; %d ranks of %d threads" %
+              (args.width, args.size, args.stem_pool, n_params, per / 1e6,
                ",".join(map(str, WINDOWS)), frame / 1e6, world,
                args.threads), flush=True)
     mean, std = torch.from_numpy(mean), torch.from_numpy(std)
@@ -635,7 +644,8 @@ def run(rank, port, args, data, cdata, mean, std):
                                          v.get("val_dense_box_iou", 0)),
                   flush=True)
         ck = dict(state=net.state_dict(), width=args.width, size=args.size,
-                  mean=mean.tolist(), std=std.tolist(), history=history,
+                  stem_pool=args.stem_pool, mean=mean.tolist(),
+                  std=std.tolist(), history=history,
                   seed=SEED)
         torch.save(ck, os.path.join(args.work, "checkpoint.pt"))
         torch.save(ck, os.path.join(args.work, "checkpoint-epoch%d.pt" %
