@@ -29,8 +29,12 @@ i=0
 while [ "$i" -lt "$n" ]; do
   s=$((seed + i))
   if [ ! -s "$out/scene-$s.gt.jsonl" ]; then
+    # written under other names first, so an interrupted run is redone
     /usr/bin/python3 "$src/samples/scenes/generate.py" --seed "$s" \
-      --output "$out/scene-$s.mp4" >/dev/null
+      --output "$out/partial-$s.mp4" --gt "$out/partial-$s.gt.jsonl" \
+      >/dev/null
+    mv "$out/partial-$s.mp4" "$out/scene-$s.mp4"
+    mv "$out/partial-$s.gt.jsonl" "$out/scene-$s.gt.jsonl"
   fi
   videos="$videos $s"
   i=$((i + 1))
