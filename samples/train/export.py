@@ -184,9 +184,13 @@ def main():
     report = dict(
         model="default.onnx",
         architecture="GoogLeNet, 9 Inception modules (3a-5b), width x%g, "
-                     "input %dx%d RGB, total stride 16, BatchNorm; "
-                     "auxiliary heads after 4a and 4d (weight 0.3) dropped "
-                     "at export" % (ck["width"], size, size),
+                     "input %dx%d RGB, stem max-pool %s, total stride 16, "
+                     "BatchNorm; auxiliary heads after 4a and 4d (weight "
+                     "0.3) dropped at export" % (
+                         ck["width"], size, size,
+                         "after the 7x7 (early)"
+                         if ck.get("stem_pool", "early") == "early"
+                         else "after the 3x3 (late)"),
         parameters=n_params,
         macs_per_window=per,
         dense_macs_640x480=frame,
