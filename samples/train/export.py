@@ -188,8 +188,7 @@ def main():
                      "BatchNorm; auxiliary heads after 4a and 4d (weight "
                      "0.3) dropped at export" % (
                          ck["width"], size, size,
-                         "after the 7x7 (early)"
-                         if ck.get("stem_pool", "early") == "early"
+                         "after the 7x7 (early)" if net.stem_pool == "early"
                          else "after the 3x3 (late)"),
         parameters=n_params,
         macs_per_window=per,
