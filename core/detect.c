@@ -30,8 +30,10 @@
  *
  * Class probabilities: softmax of the head's output (a model that exports
  * logits gets a softmax here; one that ends in Softmax is not normalised
- * twice).  A window gives a box when its best class among the kept,
- * non-background classes reaches the threshold.
+ * twice).  A window gives a box for each of its (at most three) best
+ * classes among the kept, non-background ones that reaches the threshold:
+ * at the default 0.5 that is the best class alone, at a lower threshold
+ * the runner-ups get boxes too, with their own, lower confidence.
  *
  * The box: the window itself, unless the model has a box regressor (a
  * second output computed by a Gemm straight from F flattened, giving the
@@ -86,6 +88,9 @@
 #define CAM_THRESHOLD 0.2f
 /* Boxes that overlap a kept box by more than this vote on its place. */
 #define VOTE_IOU 0.5f
+
+/* Most classes a window gives boxes for (consider()). */
+#define CLASSES_PER_WINDOW 3
 
 typedef struct
 {
@@ -1101,7 +1106,7 @@ setup_frame (GnetDetector * d, gint width, gint height, GError ** error)
       const GnetTensor *f = gnet_session_get_output (l->session, 0);
       rowsum = MAX (rowsum, (gsize) f->dims[2] * l->nx);
     }
-    boxes += n;
+    boxes += n * CLASSES_PER_WINDOW;
   }
   d->frame = g_new (gfloat, gnet__image_decode_floats (width, height));
   d->scratch = g_new (gfloat, gnet__image_resample_scratch (width, d->n_parts));
@@ -1240,40 +1245,62 @@ refine_cam (GnetDetector * d, gint k, const WindowFeatures * wf, gfloat wb[4])
     memcpy (wb, ib, sizeof (ib));
 }
 
-/* Turns column j of the scores into a box if it passes, for the window at
- * level pixels (px, py). */
+/* Turns column j of the scores into boxes, one for each of the window's
+ * CLASSES_PER_WINDOW best kept, non-background classes that reaches the
+ * threshold, for the window at level pixels (px, py).  At a threshold
+ * above 1/2 that is the best class alone; a lower threshold gives a
+ * window's runner-up classes their own, weaker boxes, as per-class
+ * detectors do, so that an item the network hesitates over still ranks
+ * under its true class. */
 static void
 consider (GnetDetector * d, const Level * l, gint n, gint j, gint px,
     gint py, const WindowFeatures * wf)
 {
-  gint best = -1;
-  gfloat conf = -1.0f;
-  gfloat wb[4] = { 0, 0, d->in_w, d->in_h };
-  GnetBox *box;
+  gint top[CLASSES_PER_WINDOW];
+  gfloat conf[CLASSES_PER_WINDOW];
+  gint n_top = 0;
+  gfloat rb[4] = { 0, 0, d->in_w, d->in_h };
 
   for (guint k = 0; k < d->n_classes; k++) {
     gfloat p = d->scores[(gsize) k * n + j];
+    gint i;
 
-    if ((gint) k != d->background && d->keep[k] && p > conf) {
-      conf = p;
-      best = k;
+    if ((gint) k == d->background || !d->keep[k] || !(p >= d->threshold))
+      continue;
+    if (n_top == CLASSES_PER_WINDOW && p <= conf[n_top - 1])
+      continue;
+    /* insertion into the descending list, the weakest falling off */
+    i = MIN (n_top, CLASSES_PER_WINDOW - 1);
+    while (i > 0 && conf[i - 1] < p) {
+      conf[i] = conf[i - 1];
+      top[i] = top[i - 1];
+      i--;
     }
+    conf[i] = p;
+    top[i] = k;
+    n_top = MIN (n_top + 1, CLASSES_PER_WINDOW);
   }
-  if (best < 0 || conf < d->threshold || d->n_boxes >= d->box_capacity)
+  if (n_top == 0)
     return;
   if (d->box_w != NULL && wf != NULL)
-    regress_box (d, wf, wb);
-  if (d->refine == GNET_REFINE_CAM && wf != NULL)
-    refine_cam (d, best, wf, wb);
+    regress_box (d, wf, rb);
 
-  box = &d->boxes[d->n_boxes++];
-  box->x0 = (px + wb[0]) * l->sx;
-  box->y0 = (py + wb[1]) * l->sy;
-  box->x1 = (px + wb[2]) * l->sx;
-  box->y1 = (py + wb[3]) * l->sy;
-  box->confidence = conf;
-  box->class_id = best;
-  box->label = d->labels[best];
+  for (gint i = 0; i < n_top && d->n_boxes < d->box_capacity; i++) {
+    GnetBox *box;
+    gfloat wb[4];
+
+    memcpy (wb, rb, sizeof (wb));
+    if (d->refine == GNET_REFINE_CAM && wf != NULL)
+      refine_cam (d, top[i], wf, wb);
+    box = &d->boxes[d->n_boxes++];
+    box->x0 = (px + wb[0]) * l->sx;
+    box->y0 = (py + wb[1]) * l->sy;
+    box->x1 = (px + wb[2]) * l->sx;
+    box->y1 = (py + wb[3]) * l->sy;
+    box->confidence = conf[i];
+    box->class_id = top[i];
+    box->label = d->labels[top[i]];
+  }
 }
 
 /* Average of every window's cells: horizontal sums of each row at the

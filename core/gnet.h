@@ -324,9 +324,10 @@ gint gnet_detector_get_background_class (const GnetDetector * detector);
 gint gnet_detector_get_min_window (const GnetDetector * detector);
 
 /* Detects objects in one frame.  Returns the boxes (owned by the detector,
- * valid until the next call) and their count in *n_boxes.  Working memory is
- * planned for the first frame of a size and reused after.  FALSE only for an
- * unusable image (unknown format, NULL plane). */
+ * valid until the next call), strongest first, and their count in
+ * *n_boxes.  Working memory is planned for the first frame of a size and
+ * reused after.  FALSE only for an unusable image (unknown format, NULL
+ * plane). */
 gboolean gnet_detector_process (GnetDetector * detector,
     const GnetImage * image, const GnetBox ** boxes, guint * n_boxes,
     GError ** error);

@@ -53,6 +53,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_googlenet_detect_debug);
 #define DEFAULT_WINDOWS NULL
 #define DEFAULT_STRIDE 0.25
 #define DEFAULT_THRESHOLD 0.5
+#define DEFAULT_RESULTS_THRESHOLD -1.0
 #define DEFAULT_IOU_THRESHOLD 0.3
 #define DEFAULT_MAX_DETECTIONS 100
 #define DEFAULT_CLASSES NULL
@@ -85,6 +86,7 @@ enum
   PROP_DRAW,
   PROP_MESSAGE,
   PROP_RESULTS_FILE,
+  PROP_RESULTS_THRESHOLD,
   PROP_ASYNC,
   PROP_MAX_AGE,
   PROP_INFERENCE_INTERVAL,
@@ -112,6 +114,7 @@ struct _GstGooglenetDetect
   gboolean draw;
   gboolean message;
   gchar *results_file;
+  gdouble results_threshold;
   gboolean async;
   GstClockTime max_age;
   guint inference_interval;
@@ -388,6 +391,15 @@ gst_googlenet_detect_class_init (GstGooglenetDetectClass * klass)
           DEFAULT_RESULTS_FILE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_RESULTS_THRESHOLD,
+      g_param_spec_double ("results-threshold", "Results threshold",
+          "Minimum class probability of the detections written to "
+          "results-file; -1 = threshold.  Lower it (e.g. 0.05) to score "
+          "the detector's ranking by mAP: what is drawn, attached and "
+          "posted still needs threshold",
+          -1.0, 1.0, DEFAULT_RESULTS_THRESHOLD,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (gobject_class, PROP_ASYNC,
       g_param_spec_boolean ("async", "Asynchronous",
           "Detect in a worker thread on the newest frame and never hold "
@@ -449,6 +461,7 @@ gst_googlenet_detect_init (GstGooglenetDetect * self)
   self->refine = DEFAULT_REFINE;
   self->stride = DEFAULT_STRIDE;
   self->threshold = DEFAULT_THRESHOLD;
+  self->results_threshold = DEFAULT_RESULTS_THRESHOLD;
   self->iou_threshold = DEFAULT_IOU_THRESHOLD;
   self->max_detections = DEFAULT_MAX_DETECTIONS;
   self->draw = DEFAULT_DRAW;
@@ -537,6 +550,10 @@ gst_googlenet_detect_set_property (GObject * object, guint prop_id,
       break;
     case PROP_THRESHOLD:
       self->threshold = g_value_get_double (value);
+      self->settings_changed = TRUE;
+      break;
+    case PROP_RESULTS_THRESHOLD:
+      self->results_threshold = g_value_get_double (value);
       self->settings_changed = TRUE;
       break;
     case PROP_IOU_THRESHOLD:
@@ -630,6 +647,9 @@ gst_googlenet_detect_get_property (GObject * object, guint prop_id,
     case PROP_THRESHOLD:
       g_value_set_double (value, self->threshold);
       break;
+    case PROP_RESULTS_THRESHOLD:
+      g_value_set_double (value, self->results_threshold);
+      break;
     case PROP_IOU_THRESHOLD:
       g_value_set_double (value, self->iou_threshold);
       break;
@@ -679,6 +699,16 @@ is_unset (const gchar * str)
   return str == NULL || *str == '\0';
 }
 
+/* The detector's own threshold: the lower of threshold and, when results go
+ * to a file, results-threshold.  Called with the object lock held. */
+static gdouble
+detector_threshold (GstGooglenetDetect * self)
+{
+  if (is_unset (self->results_file) || self->results_threshold < 0.0)
+    return self->threshold;
+  return MIN (self->threshold, self->results_threshold);
+}
+
 /* Fills params from the properties; called with the object lock held.
  * Strings the params point to are copied into self->active_*. */
 static gboolean
@@ -690,7 +720,7 @@ gst_googlenet_detect_fill_params (GstGooglenetDetect * self,
   params->mode = self->mode;
   params->refine = self->refine;
   params->stride = self->stride;
-  params->threshold = self->threshold;
+  params->threshold = detector_threshold (self);
   params->iou_threshold = self->iou_threshold;
   params->max_detections = self->max_detections;
   params->n_threads = self->threads;
@@ -759,7 +789,7 @@ gst_googlenet_detect_apply_settings (GstGooglenetDetect * self)
     return;
   }
   self->settings_changed = FALSE;
-  threshold = self->threshold;
+  threshold = detector_threshold (self);
   classes = g_strdup (self->classes);
   GST_OBJECT_UNLOCK (self);
 
@@ -1471,7 +1501,8 @@ gst_googlenet_detect_transform_frame_ip (GstVideoFilter * filter,
   GstClockTime running_time;
   GstClockTime max_age;
   gboolean draw, message, run;
-  guint interval, n_visible;
+  gdouble threshold;
+  guint interval, n_results, n_visible;
   GError *err = NULL;
 
   running_time = gst_segment_to_running_time (&trans->segment,
@@ -1482,6 +1513,7 @@ gst_googlenet_detect_transform_frame_ip (GstVideoFilter * filter,
   message = self->message;
   interval = self->inference_interval;
   max_age = self->max_age;
+  threshold = self->threshold;
   GST_OBJECT_UNLOCK (self);
 
   run = self->n_frames % interval == 0;
@@ -1514,12 +1546,18 @@ gst_googlenet_detect_transform_frame_ip (GstVideoFilter * filter,
 
   /* Live: detections older than max-age are dropped rather than left
    * hanging on a scene that has moved on. */
-  n_visible = self->n_shown;
+  n_results = self->n_shown;
   if (self->use_worker && GST_CLOCK_TIME_IS_VALID (running_time)
       && GST_CLOCK_TIME_IS_VALID (self->shown_time)
       && running_time > self->shown_time
       && running_time - self->shown_time > max_age)
-    n_visible = 0;
+    n_results = 0;
+  /* With a lower results-threshold the detector ran at that; the boxes
+   * come strongest first, and those at threshold are the ones shown. */
+  n_visible = 0;
+  while (n_visible < n_results
+      && self->shown[n_visible].confidence >= (gfloat) threshold)
+    n_visible++;
 
   GST_LOG_OBJECT (self, "%u detections on frame %" GST_TIME_FORMAT, n_visible,
       GST_TIME_ARGS (GST_BUFFER_PTS (buffer)));
@@ -1527,7 +1565,7 @@ gst_googlenet_detect_transform_frame_ip (GstVideoFilter * filter,
   attach_metas (buffer, self->shown, n_visible, width, height);
   if (message)
     post_detections (self, buffer, self->shown, n_visible, width, height);
-  if (self->results && !write_results (self, buffer, self->shown, n_visible,
+  if (self->results && !write_results (self, buffer, self->shown, n_results,
           width, height))
     goto write_failed;
   if (draw)

@@ -803,8 +803,9 @@ test_strategies_agree (void)
   crops = all_windows (m, GNET_DETECT_MODE_CROPS, GNET_REFINE_NONE, 0.0f, &im,
       &crops_macs, &crops_estimate);
   /* windows 32, 48, 64 (levels 160x120, 107x80, 80x60) at a step of 8
-   * level pixels (stride 0.25 of 32, a multiple of the network stride 4) */
-  g_assert_cmpuint (dense->len, ==, 17 * 12 + 10 * 7 + 7 * 4);
+   * level pixels (stride 0.25 of 32, a multiple of the network stride 4);
+   * at threshold 0 every window gives a box for each of the two classes */
+  g_assert_cmpuint (dense->len, ==, 2 * (17 * 12 + 10 * 7 + 7 * 4));
   assert_same_boxes (dense, crops, 0.999, 1e-3);
   g_test_message ("MACs dense %" G_GUINT64_FORMAT " crops %" G_GUINT64_FORMAT,
       dense_macs, crops_macs);
@@ -879,7 +880,7 @@ test_box_head (void)
       NULL, NULL);
   crops = all_windows (m, GNET_DETECT_MODE_CROPS, GNET_REFINE_NONE, 0.0f, &im,
       NULL, NULL);
-  g_assert_cmpuint (dense->len, ==, 17 * 12 + 10 * 7 + 7 * 4);
+  g_assert_cmpuint (dense->len, ==, 2 * (17 * 12 + 10 * 7 + 7 * 4));
   assert_same_boxes (dense, crops, 0.999, 1e-3);
   /* regressed boxes are not the windows: most are not square, or not on
    * the grid of window positions */
@@ -997,7 +998,9 @@ test_no_head (void)
   g_assert_no_error (error);
   boxes = detect (d, &im);
   /* no metadata windows: 32 only, step 8 */
-  g_assert_cmpuint (boxes->len, ==, 17 * 12);
+  /* ... and at threshold 0 a box for each of the three classes (without
+   * metadata none is known as background) */
+  g_assert_cmpuint (boxes->len, ==, 3 * 17 * 12);
   for (guint i = 0; i < boxes->len; i++) {
     const GnetBox *b = &g_array_index (boxes, GnetBox, i);
     g_assert_cmpfloat (b->confidence, >, 0.0f);
@@ -1307,7 +1310,11 @@ test_googlenet (gconstpointer data)
     g_assert_cmpuint (gnet_detector_get_n_classes (d), ==, n);
     g_assert_cmpint (gnet_detector_get_min_window (d), ==, 224);
     boxes = detect (d, &im);
-    g_assert_cmpuint (boxes->len, ==, 1);
+    /* one window, its three best classes, strongest first */
+    g_assert_cmpuint (boxes->len, ==, MIN (n, 3));
+    for (guint i = 1; i < boxes->len; i++)
+      g_assert_cmpfloat (g_array_index (boxes, GnetBox, i).confidence, <=,
+          g_array_index (boxes, GnetBox, i - 1).confidence);
     b = &g_array_index (boxes, GnetBox, 0);
     g_test_message ("%s mode %d: %g vs %g", name, mode, b->confidence, best);
     g_assert_cmpfloat (fabs (b->confidence - best), <, 1e-4 * best + 1e-6);
@@ -1518,23 +1525,29 @@ test_default_model (void)
       const gfloat *ref = (const gfloat *) prob.data + i * prob.dims[1];
       const gfloat *rb = (const gfloat *) ref_box.data + i * 4;
       GArray *boxes = detect (d, &im);
-      const GnetBox *b;
-      gint best = -1;
+      gint rank[3] = { -1, -1, -1 };
 
-      for (gint k = 0; k < prob.dims[1]; k++)
-        if (k != bg && (best < 0 || ref[k] > ref[best]))
-          best = k;
-      g_assert_cmpuint (boxes->len, ==, 1);
-      b = &g_array_index (boxes, GnetBox, 0);
-      g_test_message ("window %" G_GINT64_FORMAT ": %s %.5f (PyTorch %.5f)",
-          i, b->label, b->confidence, ref[best]);
-      g_assert_cmpint (b->class_id, ==, best);
-      g_assert_cmpfloat (fabsf (b->confidence - ref[best]), <, 1e-4);
-      /* in frame pixels, clipped to the 48x48 frame */
-      g_assert_cmpfloat_with_epsilon (b->x0, CLAMP (rb[0] * 48, 0, 48), 1e-3);
-      g_assert_cmpfloat_with_epsilon (b->y0, CLAMP (rb[1] * 48, 0, 48), 1e-3);
-      g_assert_cmpfloat_with_epsilon (b->x1, CLAMP (rb[2] * 48, 0, 48), 1e-3);
-      g_assert_cmpfloat_with_epsilon (b->y1, CLAMP (rb[3] * 48, 0, 48), 1e-3);
+      /* PyTorch's three best classes: at threshold 0 the window gives a
+       * box for each, strongest first, all in the window's regressed box */
+      for (gint r = 0; r < 3; r++)
+        for (gint k = 0; k < prob.dims[1]; k++)
+          if (k != bg && k != rank[0] && k != rank[1]
+              && (rank[r] < 0 || ref[k] > ref[rank[r]]))
+            rank[r] = k;
+      g_assert_cmpuint (boxes->len, ==, 3);
+      for (guint r = 0; r < 3; r++) {
+        const GnetBox *b = &g_array_index (boxes, GnetBox, r);
+
+        g_test_message ("window %" G_GINT64_FORMAT " class %u: %s %.5f "
+            "(PyTorch %.5f)", i, r, b->label, b->confidence, ref[rank[r]]);
+        g_assert_cmpint (b->class_id, ==, rank[r]);
+        g_assert_cmpfloat (fabsf (b->confidence - ref[rank[r]]), <, 1e-4);
+        /* in frame pixels, clipped to the 48x48 frame */
+        g_assert_cmpfloat_with_epsilon (b->x0, CLAMP (rb[0] * 48, 0, 48), 1e-3);
+        g_assert_cmpfloat_with_epsilon (b->y0, CLAMP (rb[1] * 48, 0, 48), 1e-3);
+        g_assert_cmpfloat_with_epsilon (b->x1, CLAMP (rb[2] * 48, 0, 48), 1e-3);
+        g_assert_cmpfloat_with_epsilon (b->y1, CLAMP (rb[3] * 48, 0, 48), 1e-3);
+      }
       g_array_unref (boxes);
     }
     gnet_detector_free (d);

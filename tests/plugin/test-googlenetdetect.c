@@ -490,6 +490,86 @@ GST_START_TEST (test_messages_and_json_match_metadata)
 
 GST_END_TEST;
 
+/* results-threshold: the file gets the weaker detections too, strongest
+ * first; what is attached and posted still needs threshold. */
+GST_START_TEST (test_results_threshold)
+{
+  gchar *dir = g_dir_make_tmp ("gnet-plugin-XXXXXX", NULL);
+  gchar *path = g_build_filename (dir, "out.jsonl", NULL);
+  gchar *props = g_strdup_printf ("message=true threshold=0.9 "
+      "results-threshold=0.01 iou-threshold=0.9 results-file=\"%s\"", path);
+  Run *run = run_new (red_model, GST_VIDEO_FORMAT_RGB, 160, 120, props);
+  Square squares[] = { {60, 40, 40}, {0, 0, 0}, {10, 70, 36} };
+  GstBuffer *outs[G_N_ELEMENTS (squares)];
+  gchar *contents;
+  gchar **lines;
+  guint i, j, n_weak = 0;
+
+  for (i = 0; i < G_N_ELEMENTS (squares); i++)
+    run_push (run, make_frame (GST_VIDEO_FORMAT_RGB, 160, 120, squares[i]));
+  for (i = 0; i < G_N_ELEMENTS (squares); i++)
+    outs[i] = run_pull (run);
+  run_finish (run);
+  fail_unless (g_file_get_contents (path, &contents, NULL, NULL));
+  lines = g_strsplit (contents, "\n", -1);
+  fail_unless_equals_int (g_strv_length (lines), G_N_ELEMENTS (squares) + 1);
+
+  for (i = 0; i < G_N_ELEMENTS (squares); i++) {
+    JsonParser *parser = json_parser_new ();
+    GstMessage *msg = g_queue_pop_head (&run->messages);
+    JsonArray *objs;
+    Rois rois;
+
+    get_rois (outs[i], &rois);
+    if (squares[i].size)
+      check_red_square (outs[i], 160, 120, squares[i]);
+    fail_unless (msg != NULL);
+    fail_unless_equals_int (gst_value_array_get_size
+        (gst_structure_get_value (gst_message_get_structure (msg),
+                "detections")), rois.n);
+    fail_unless (json_parser_load_from_data (parser, lines[i], -1, NULL));
+    objs = json_object_get_array_member (json_node_get_object
+        (json_parser_get_root (parser)), "objects");
+    fail_unless (json_array_get_length (objs) >= rois.n);
+    for (j = 0; j < json_array_get_length (objs); j++) {
+      JsonObject *det = json_object_get_object_member
+          (json_array_get_object_element (objs, j), "detection");
+      gdouble conf = json_object_get_double_member (det, "confidence");
+      gdouble roi_conf;
+
+      fail_unless (conf >= 0.01);
+      if (j >= rois.n) {
+        fail_unless (conf < 0.9, "a detection at threshold is not a ROI");
+        n_weak++;
+        continue;
+      }
+      /* the first lines are the ROIs, in order */
+      fail_unless (gst_structure_get_double
+          (gst_video_region_of_interest_meta_get_param (rois.metas[j],
+                  "detection"), "confidence", &roi_conf));
+      fail_unless (fabs (conf - roi_conf) < 1e-6);
+      fail_unless (conf >= 0.9);
+    }
+    gst_message_unref (msg);
+    g_object_unref (parser);
+    gst_buffer_unref (outs[i]);
+  }
+  /* meaningful only if some detections were weaker than threshold */
+  GST_INFO ("%u detections under threshold in the file", n_weak);
+  fail_unless (n_weak > 0);
+
+  g_strfreev (lines);
+  g_free (contents);
+  run_free (run);
+  g_unlink (path);
+  g_rmdir (dir);
+  g_free (props);
+  g_free (path);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------------ */
 /* Settings while playing, inference interval                               */
 /* ------------------------------------------------------------------------ */
@@ -645,7 +725,7 @@ GST_START_TEST (test_property_defaults)
 {
   GstElement *det = gst_element_factory_make ("googlenetdetect", NULL);
   gchar *model, *results;
-  gdouble threshold, stride, iou;
+  gdouble threshold, stride, iou, results_threshold;
   guint max_det, interval;
   guint64 max_age;
   gboolean draw, message, async;
@@ -655,7 +735,8 @@ GST_START_TEST (test_property_defaults)
   g_object_get (det, "model", &model, "threshold", &threshold, "stride",
       &stride, "iou-threshold", &iou, "max-detections", &max_det, "draw",
       &draw, "message", &message, "async", &async, "max-age", &max_age,
-      "inference-interval", &interval, "results-file", &results, NULL);
+      "inference-interval", &interval, "results-file", &results,
+      "results-threshold", &results_threshold, NULL);
   fail_unless (model != NULL
       && g_str_has_suffix (model, "samples/models/default.onnx"));
   fail_unless_equals_float (threshold, 0.5);
@@ -666,9 +747,13 @@ GST_START_TEST (test_property_defaults)
   fail_unless_equals_uint64 (max_age, 500 * GST_MSECOND);
   fail_unless_equals_int (interval, 1);
   fail_unless (results == NULL);
+  fail_unless_equals_float (results_threshold, -1.0);
 
   /* Changeable while playing: exactly the documented ones. */
   pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (det), "threshold");
+  fail_unless (pspec->flags & GST_PARAM_MUTABLE_PLAYING);
+  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (det),
+      "results-threshold");
   fail_unless (pspec->flags & GST_PARAM_MUTABLE_PLAYING);
   pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (det), "classes");
   fail_unless (pspec->flags & GST_PARAM_MUTABLE_PLAYING);
@@ -880,6 +965,7 @@ googlenetdetect_suite (void)
   tcase_add_test (tc, test_draw_marks_box_edges);
   tcase_add_test (tc, test_draw_at_1080p);
   tcase_add_test (tc, test_messages_and_json_match_metadata);
+  tcase_add_test (tc, test_results_threshold);
   tcase_add_test (tc, test_threshold_and_classes_while_playing);
   tcase_add_test (tc, test_inference_interval);
   tcase_add_test (tc, test_bad_models);
