@@ -301,7 +301,7 @@ typedef struct
 typedef struct _GnetDetector GnetDetector;
 
 /* Defaults: dense, refine none, windows from the model, stride 0.25,
- * threshold 0.5, iou 0.3, max 100, all cores, no overrides. */
+ * threshold 0.5, iou 0.1, max 100, all cores, no overrides. */
 void gnet_detector_params_init (GnetDetectorParams * params);
 
 /* Checks the model can be used as a sliding-window classifier (one 4-D

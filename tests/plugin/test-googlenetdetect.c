@@ -741,7 +741,7 @@ GST_START_TEST (test_property_defaults)
       && g_str_has_suffix (model, "samples/models/default.onnx"));
   fail_unless_equals_float (threshold, 0.5);
   fail_unless_equals_float (stride, 0.25);
-  fail_unless_equals_float (iou, 0.3);
+  fail_unless_equals_float (iou, 0.1);
   fail_unless_equals_int (max_det, 100);
   fail_unless (draw && !message && !async);
   fail_unless_equals_uint64 (max_age, 500 * GST_MSECOND);
