@@ -363,30 +363,52 @@ GST_END_TEST;
 /* Messages and the results file                                            */
 /* ------------------------------------------------------------------------ */
 
-GST_START_TEST (test_messages_and_json_match_metadata)
+/* Runs 160x120 frames with the squares through a pipeline with `props`
+ * and a results file; the output buffers go to outs, the finished run (its
+ * bus messages) to *run_out.  Returns the file's lines, checked to be one
+ * per frame, frames without objects included; the file is removed. */
+static gchar **
+run_with_results (const gchar * props, GstVideoFormat format,
+    const Square * squares, guint n, GstBuffer ** outs, Run ** run_out)
 {
   gchar *dir = g_dir_make_tmp ("gnet-plugin-XXXXXX", NULL);
   gchar *path = g_build_filename (dir, "out.jsonl", NULL);
-  gchar *props = g_strdup_printf ("message=true results-file=\"%s\"", path);
-  Run *run = run_new (red_model, GST_VIDEO_FORMAT_I420, 160, 120, props);
-  Square squares[] = { {60, 40, 40}, {0, 0, 0}, {10, 70, 36}, {0, 0, 0}
-  };
-  GstBuffer *outs[G_N_ELEMENTS (squares)];
+  gchar *all = g_strdup_printf ("%s results-file=\"%s\"", props, path);
+  Run *run = run_new (red_model, format, 160, 120, all);
   gchar *contents;
   gchar **lines;
-  guint i, j;
+  guint i;
 
-  for (i = 0; i < G_N_ELEMENTS (squares); i++)
-    run_push (run, make_frame (GST_VIDEO_FORMAT_I420, 160, 120, squares[i]));
-  for (i = 0; i < G_N_ELEMENTS (squares); i++)
+  for (i = 0; i < n; i++)
+    run_push (run, make_frame (format, 160, 120, squares[i]));
+  for (i = 0; i < n; i++)
     outs[i] = run_pull (run);
   run_finish (run);
 
   fail_unless (g_file_get_contents (path, &contents, NULL, NULL));
   fail_unless (g_str_has_suffix (contents, "\n"));
   lines = g_strsplit (contents, "\n", -1);
-  /* One line per frame, frames without objects included. */
-  fail_unless_equals_int (g_strv_length (lines), G_N_ELEMENTS (squares) + 1);
+  fail_unless_equals_int (g_strv_length (lines), n + 1);
+
+  g_free (contents);
+  g_unlink (path);
+  g_rmdir (dir);
+  g_free (all);
+  g_free (path);
+  g_free (dir);
+  *run_out = run;
+  return lines;
+}
+
+GST_START_TEST (test_messages_and_json_match_metadata)
+{
+  Square squares[] = { {60, 40, 40}, {0, 0, 0}, {10, 70, 36}, {0, 0, 0}
+  };
+  GstBuffer *outs[G_N_ELEMENTS (squares)];
+  Run *run;
+  gchar **lines = run_with_results ("message=true", GST_VIDEO_FORMAT_I420,
+      squares, G_N_ELEMENTS (squares), outs, &run);
+  guint i, j;
 
   for (i = 0; i < G_N_ELEMENTS (squares); i++) {
     JsonParser *parser = json_parser_new ();
@@ -479,13 +501,7 @@ GST_START_TEST (test_messages_and_json_match_metadata)
   fail_unless (g_queue_is_empty (&run->messages));
 
   g_strfreev (lines);
-  g_free (contents);
   run_free (run);
-  g_unlink (path);
-  g_rmdir (dir);
-  g_free (props);
-  g_free (path);
-  g_free (dir);
 }
 
 GST_END_TEST;
@@ -494,25 +510,13 @@ GST_END_TEST;
  * first; what is attached and posted still needs threshold. */
 GST_START_TEST (test_results_threshold)
 {
-  gchar *dir = g_dir_make_tmp ("gnet-plugin-XXXXXX", NULL);
-  gchar *path = g_build_filename (dir, "out.jsonl", NULL);
-  gchar *props = g_strdup_printf ("message=true threshold=0.9 "
-      "results-threshold=0.01 iou-threshold=0.9 results-file=\"%s\"", path);
-  Run *run = run_new (red_model, GST_VIDEO_FORMAT_RGB, 160, 120, props);
   Square squares[] = { {60, 40, 40}, {0, 0, 0}, {10, 70, 36} };
   GstBuffer *outs[G_N_ELEMENTS (squares)];
-  gchar *contents;
-  gchar **lines;
+  Run *run;
+  gchar **lines = run_with_results ("message=true threshold=0.9 "
+      "results-threshold=0.01 iou-threshold=0.9", GST_VIDEO_FORMAT_RGB,
+      squares, G_N_ELEMENTS (squares), outs, &run);
   guint i, j, n_weak = 0;
-
-  for (i = 0; i < G_N_ELEMENTS (squares); i++)
-    run_push (run, make_frame (GST_VIDEO_FORMAT_RGB, 160, 120, squares[i]));
-  for (i = 0; i < G_N_ELEMENTS (squares); i++)
-    outs[i] = run_pull (run);
-  run_finish (run);
-  fail_unless (g_file_get_contents (path, &contents, NULL, NULL));
-  lines = g_strsplit (contents, "\n", -1);
-  fail_unless_equals_int (g_strv_length (lines), G_N_ELEMENTS (squares) + 1);
 
   for (i = 0; i < G_N_ELEMENTS (squares); i++) {
     JsonParser *parser = json_parser_new ();
@@ -559,13 +563,7 @@ GST_START_TEST (test_results_threshold)
   fail_unless (n_weak > 0);
 
   g_strfreev (lines);
-  g_free (contents);
   run_free (run);
-  g_unlink (path);
-  g_rmdir (dir);
-  g_free (props);
-  g_free (path);
-  g_free (dir);
 }
 
 GST_END_TEST;
