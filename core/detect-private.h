@@ -105,6 +105,15 @@ gboolean gnet__cam_box (GnetCam * cam, const gfloat * weights,
 void gnet__boxes_vote (GnetBox * kept, guint n_kept, const GnetBox * all,
     guint n_all, gfloat vote_iou);
 
+/* Folds boxes that read one object as different classes into one: in
+ * order (strongest first), a box overlapping an earlier object's box by
+ * more than group_iou, of another class, becomes one of the alternatives
+ * of the object it overlaps most, and its confidence adds to the object's
+ * objectness (at most 1); any other box starts an object, its objectness
+ * its confidence.  Compacts the objects to the front, in order, and
+ * returns their count. */
+guint gnet__boxes_group (GnetBox * boxes, guint n_boxes, gfloat group_iou);
+
 /* ------------------------------------------------------------------------ */
 /* detect.c                                                                 */
 /* ------------------------------------------------------------------------ */

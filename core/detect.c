@@ -42,10 +42,17 @@
  * cells of F, so dense and crops share it too.  With refine=cam the box is
  * tightened to the class activation map's region (cam.c; with a background
  * class, the map of the class's weights minus the background's), inside
- * the regressed box when there is one.  Then clipping to the frame,
- * per-class NMS and max-detections by confidence; with a box regressor,
- * each kept box finally becomes the confidence-weighted mean of the boxes
- * (any class) that overlap it by more than 0.3 (box voting).
+ * the regressed box when there is one.  Then clipping to the frame and
+ * per-class NMS; with a box regressor, each kept box becomes the
+ * confidence-weighted mean of the boxes (any class) that overlap it by
+ * more than 0.3 (box voting).  Finally the kept boxes become objects: a
+ * box of another class overlapping a stronger one by more than the group
+ * IoU (0.5 unless set) reads the same item as that class, and is listed
+ * as the stronger box's alternative rather than returned as a second
+ * object (so the video shows one label per item, and a class-agnostic
+ * count sees each item once); then max-detections, strongest first.  An
+ * object's objectness is the sum of its classes' probabilities, each from
+ * its best window.
  *
  * Pre-processing comes from the model's metadata (keys in gnet.h): labels,
  * mean, std, color_order, input_range, background_class, input_size,
@@ -98,6 +105,11 @@
  * 0.814 / 0.913 at 0.5 and 0.806 / 0.907 at 0.7. */
 #define VOTE_IOU 0.3f
 
+/* A box of another class that overlaps a stronger one by more than this
+ * reads the same object as that class: it becomes one of the stronger
+ * box's alternatives (gnet.h) instead of a second object. */
+#define DEFAULT_GROUP_IOU 0.5f
+
 /* Most classes a window gives boxes for (consider()). */
 #define CLASSES_PER_WINDOW 3
 
@@ -123,6 +135,7 @@ struct _GnetDetector
   GnetRefine refine;
   gfloat threshold;
   gfloat iou_threshold;
+  gfloat group_iou;
   guint max_detections;
   gint n_threads;
   guint n_parts;                /* pre-processing: one per thread */
@@ -188,6 +201,7 @@ gnet_detector_params_init (GnetDetectorParams * params)
   params->stride = DEFAULT_STRIDE;
   params->threshold = DEFAULT_THRESHOLD;
   params->iou_threshold = DEFAULT_IOU;
+  params->group_iou = DEFAULT_GROUP_IOU;
   params->max_detections = DEFAULT_MAX_DETECTIONS;
   params->n_threads = 0;
   params->color_order = GNET_COLOR_ORDER_MODEL;
@@ -212,6 +226,8 @@ check_params (const GnetDetectorParams * p, GError ** error)
     bad = "threshold must be in [0, 1]";
   else if (!(p->iou_threshold >= 0.0f && p->iou_threshold <= 1.0f))
     bad = "iou threshold must be in [0, 1]";
+  else if (!(p->group_iou >= 0.0f && p->group_iou <= 1.0f))
+    bad = "group iou must be in [0, 1]";
   else if (p->max_detections < 1)
     bad = "max detections must be at least 1";
   if (bad) {
@@ -794,6 +810,7 @@ gnet_detector_new (GnetModel * model, const GnetDetectorParams * params,
   d->refine = params->refine;
   d->threshold = params->threshold;
   d->iou_threshold = params->iou_threshold;
+  d->group_iou = params->group_iou;
   d->max_detections = params->max_detections;
   d->n_threads = params->n_threads;
   d->n_parts = params->n_threads > 0 ? (guint) params->n_threads
@@ -1309,6 +1326,8 @@ consider (GnetDetector * d, const Level * l, gint n, gint j, gint px,
     box->confidence = conf[i];
     box->class_id = top[i];
     box->label = d->labels[top[i]];
+    box->objectness = conf[i];
+    box->n_alternatives = 0;
   }
 }
 
@@ -1502,11 +1521,12 @@ gnet_detector_process (GnetDetector * d, const GnetImage * image,
   n_candidates = d->n_boxes;
   if (d->candidates)
     memcpy (d->candidates, d->boxes, n_candidates * sizeof (GnetBox));
-  d->n_boxes = gnet_nms (d->boxes, d->n_boxes, d->iou_threshold,
-      d->max_detections);
+  d->n_boxes = gnet_nms (d->boxes, d->n_boxes, d->iou_threshold, d->n_boxes);
   if (d->candidates)
     gnet__boxes_vote (d->boxes, d->n_boxes, d->candidates, n_candidates,
         VOTE_IOU);
+  d->n_boxes = gnet__boxes_group (d->boxes, d->n_boxes, d->group_iou);
+  d->n_boxes = MIN (d->n_boxes, d->max_detections);
   *boxes = d->boxes;
   *n_boxes = d->n_boxes;
   return TRUE;

@@ -272,6 +272,10 @@ typedef struct
   gfloat stride;                /* fraction of the window, (0, 1] */
   gfloat threshold;             /* minimum class probability */
   gfloat iou_threshold;         /* per-class NMS overlap */
+  /* Overlap above which a weaker box of another class becomes an
+   * alternative of the stronger one (one object, one box); 1: never, every
+   * class read on an item is an object of its own. */
+  gfloat group_iou;
   guint max_detections;
   gint n_threads;               /* <= 0: all cores */
   /* Pre-processing overrides; NULL / has_* FALSE means "from the model". */
@@ -285,8 +289,32 @@ typedef struct
   const gchar *classes;
 } GnetDetectorParams;
 
+/* Most other classes one detected object carries (GnetBox.alternatives). */
+#define GNET_MAX_ALTERNATIVES 3
+
+/* Another class the object of a GnetBox may be, with its own probability. */
+typedef struct
+{
+  gint class_id;
+  gfloat confidence;
+  const gchar *label;
+} GnetAlternative;
+
 /* A detection in frame pixels; x1/y1 exclusive.  `label` is owned by the
- * detector and lives as long as it does. */
+ * detector and lives as long as it does.
+ *
+ * `objectness` is how likely the box holds an object of any class: its
+ * confidence plus its alternatives' (at most 1), each class's probability
+ * from the window that saw that class best.  It ranks objects when their
+ * class does not matter (class-agnostic AP): an item the network
+ * hesitates over (shirt 0.45, T-shirt 0.40) is still plainly an object
+ * (0.85).  Without alternatives it equals `confidence`.
+ *
+ * `alternatives`: the other classes the detector found on the same object
+ * (a box of another class overlapping this one by more than the group
+ * IoU, 0.5 by default, weaker),
+ * strongest first, each with its own probability; at most
+ * GNET_MAX_ALTERNATIVES, all under `confidence`. */
 typedef struct
 {
   gfloat x0;
@@ -296,12 +324,16 @@ typedef struct
   gfloat confidence;
   gint class_id;
   const gchar *label;
+  gfloat objectness;
+  guint n_alternatives;
+  GnetAlternative alternatives[GNET_MAX_ALTERNATIVES];
 } GnetBox;
 
 typedef struct _GnetDetector GnetDetector;
 
 /* Defaults: dense, refine none, windows from the model, stride 0.25,
- * threshold 0.5, iou 0.1, max 100, all cores, no overrides. */
+ * threshold 0.5, iou 0.1, group iou 0.5, max 100, all cores, no
+ * overrides. */
 void gnet_detector_params_init (GnetDetectorParams * params);
 
 /* Checks the model can be used as a sliding-window classifier (one 4-D
@@ -325,7 +357,8 @@ gint gnet_detector_get_min_window (const GnetDetector * detector);
 
 /* Detects objects in one frame.  Returns the boxes (owned by the detector,
  * valid until the next call), strongest first, and their count in
- * *n_boxes.  Working memory is planned for the first frame of a size and
+ * *n_boxes: one box per object, with the other classes read on it as its
+ * alternatives.  Working memory is planned for the first frame of a size and
  * reused after.  FALSE only for an unusable image (unknown format, NULL
  * plane). */
 gboolean gnet_detector_process (GnetDetector * detector,

@@ -136,3 +136,45 @@ gnet__boxes_vote (GnetBox * kept, guint n_kept, const GnetBox * all,
     }
   }
 }
+
+guint
+gnet__boxes_group (GnetBox * boxes, guint n_boxes, gfloat group_iou)
+{
+  guint n_objects = 0;
+
+  for (guint i = 0; i < n_boxes; i++) {
+    GnetBox b = boxes[i];
+    GnetBox *owner = NULL;
+    gfloat best = group_iou;
+
+    /* the object this box overlaps most, if by more than group_iou */
+    for (guint j = 0; j < n_objects; j++) {
+      gfloat o = gnet_box_iou (&boxes[j], &b);
+
+      if (o > best) {
+        best = o;
+        owner = &boxes[j];
+      }
+    }
+    if (owner == NULL || owner->class_id == b.class_id) {
+      /* a new object (per-class NMS kept this one apart from its class) */
+      b.n_alternatives = 0;
+      boxes[n_objects++] = b;
+      continue;
+    }
+    for (guint k = 0; k < owner->n_alternatives; k++)
+      if (owner->alternatives[k].class_id == b.class_id)
+        goto next;              /* a weaker box of a class already listed */
+    if (owner->n_alternatives < GNET_MAX_ALTERNATIVES) {
+      GnetAlternative *a = &owner->alternatives[owner->n_alternatives++];
+
+      a->class_id = b.class_id;
+      a->confidence = b.confidence;
+      a->label = b.label;
+      owner->objectness = MIN (owner->objectness + b.confidence, 1.0f);
+    }
+  next:
+    ;
+  }
+  return n_objects;
+}

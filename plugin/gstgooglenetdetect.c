@@ -55,6 +55,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_googlenet_detect_debug);
 #define DEFAULT_THRESHOLD 0.5
 #define DEFAULT_RESULTS_THRESHOLD -1.0
 #define DEFAULT_IOU_THRESHOLD 0.1 /* see DEFAULT_IOU in core/detect.c */
+#define DEFAULT_GROUP_IOU 0.5   /* see DEFAULT_GROUP_IOU in core/detect.c */
 #define DEFAULT_MAX_DETECTIONS 100
 #define DEFAULT_CLASSES NULL
 #define DEFAULT_DRAW TRUE
@@ -81,6 +82,7 @@ enum
   PROP_STRIDE,
   PROP_THRESHOLD,
   PROP_IOU_THRESHOLD,
+  PROP_GROUP_IOU,
   PROP_MAX_DETECTIONS,
   PROP_CLASSES,
   PROP_DRAW,
@@ -109,6 +111,7 @@ struct _GstGooglenetDetect
   gdouble stride;
   gdouble threshold;
   gdouble iou_threshold;
+  gdouble group_iou;
   guint max_detections;
   gchar *classes;
   gboolean draw;
@@ -360,6 +363,14 @@ gst_googlenet_detect_class_init (GstGooglenetDetectClass * klass)
           0.0, 1.0, DEFAULT_IOU_THRESHOLD,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_GROUP_IOU,
+      g_param_spec_double ("group-iou", "Group IoU",
+          "Overlap above which a weaker box of another class is taken for "
+          "the same object and listed as one of its alternatives (1: every "
+          "class is an object of its own)",
+          0.0, 1.0, DEFAULT_GROUP_IOU,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_MAX_DETECTIONS,
       g_param_spec_uint ("max-detections", "Maximum detections",
           "Most detections kept per frame",
@@ -463,6 +474,7 @@ gst_googlenet_detect_init (GstGooglenetDetect * self)
   self->threshold = DEFAULT_THRESHOLD;
   self->results_threshold = DEFAULT_RESULTS_THRESHOLD;
   self->iou_threshold = DEFAULT_IOU_THRESHOLD;
+  self->group_iou = DEFAULT_GROUP_IOU;
   self->max_detections = DEFAULT_MAX_DETECTIONS;
   self->draw = DEFAULT_DRAW;
   self->message = DEFAULT_MESSAGE;
@@ -559,6 +571,9 @@ gst_googlenet_detect_set_property (GObject * object, guint prop_id,
     case PROP_IOU_THRESHOLD:
       self->iou_threshold = g_value_get_double (value);
       break;
+    case PROP_GROUP_IOU:
+      self->group_iou = g_value_get_double (value);
+      break;
     case PROP_MAX_DETECTIONS:
       self->max_detections = g_value_get_uint (value);
       break;
@@ -653,6 +668,9 @@ gst_googlenet_detect_get_property (GObject * object, guint prop_id,
     case PROP_IOU_THRESHOLD:
       g_value_set_double (value, self->iou_threshold);
       break;
+    case PROP_GROUP_IOU:
+      g_value_set_double (value, self->group_iou);
+      break;
     case PROP_MAX_DETECTIONS:
       g_value_set_uint (value, self->max_detections);
       break;
@@ -722,6 +740,7 @@ gst_googlenet_detect_fill_params (GstGooglenetDetect * self,
   params->stride = self->stride;
   params->threshold = detector_threshold (self);
   params->iou_threshold = self->iou_threshold;
+  params->group_iou = self->group_iou;
   params->max_detections = self->max_detections;
   params->n_threads = self->threads;
   params->color_order = self->color_order;
@@ -1325,18 +1344,40 @@ normalised (gfloat v, gint size)
   return CLAMP ((gdouble) v / size, 0.0, 1.0);
 }
 
-/* The params structure DL Streamer attaches to a detection ROI. */
+/* The params structure DL Streamer attaches to a detection ROI, plus the
+ * object's objectness and, when there are any, its alternatives: an array
+ * of "alternative" structures (label, label_id, confidence), strongest
+ * first. */
 static GstStructure *
 detection_structure (const GnetBox * box, gint width, gint height)
 {
-  return gst_structure_new ("detection",
+  GstStructure *s = gst_structure_new ("detection",
       "label", G_TYPE_STRING, box->label ? box->label : "",
       "label_id", G_TYPE_INT, box->class_id,
       "confidence", G_TYPE_DOUBLE, (gdouble) box->confidence,
+      "objectness", G_TYPE_DOUBLE, (gdouble) box->objectness,
       "x_min", G_TYPE_DOUBLE, normalised (box->x0, width),
       "y_min", G_TYPE_DOUBLE, normalised (box->y0, height),
       "x_max", G_TYPE_DOUBLE, normalised (box->x1, width),
       "y_max", G_TYPE_DOUBLE, normalised (box->y1, height), NULL);
+  GValue list = G_VALUE_INIT;
+
+  if (box->n_alternatives == 0)
+    return s;
+  g_value_init (&list, GST_TYPE_ARRAY);
+  for (guint i = 0; i < box->n_alternatives; i++) {
+    const GnetAlternative *a = &box->alternatives[i];
+    GValue v = G_VALUE_INIT;
+
+    g_value_init (&v, GST_TYPE_STRUCTURE);
+    g_value_take_boxed (&v, gst_structure_new ("alternative",
+            "label", G_TYPE_STRING, a->label ? a->label : "",
+            "label_id", G_TYPE_INT, a->class_id,
+            "confidence", G_TYPE_DOUBLE, (gdouble) a->confidence, NULL));
+    gst_value_array_append_and_take_value (&list, &v);
+  }
+  gst_structure_take_value (s, "alternatives", &list);
+  return s;
 }
 
 static void
@@ -1466,6 +1507,25 @@ write_results (GstGooglenetDetect * self, GstBuffer * buffer,
     json_builder_add_string_value (b, label);
     json_builder_set_member_name (b, "label_id");
     json_builder_add_int_value (b, box->class_id);
+    json_builder_set_member_name (b, "objectness");
+    json_builder_add_double_value (b, box->objectness);
+    if (box->n_alternatives > 0) {
+      json_builder_set_member_name (b, "alternatives");
+      json_builder_begin_array (b);
+      for (guint k = 0; k < box->n_alternatives; k++) {
+        const GnetAlternative *a = &box->alternatives[k];
+
+        json_builder_begin_object (b);
+        json_builder_set_member_name (b, "label");
+        json_builder_add_string_value (b, a->label ? a->label : "");
+        json_builder_set_member_name (b, "label_id");
+        json_builder_add_int_value (b, a->class_id);
+        json_builder_set_member_name (b, "confidence");
+        json_builder_add_double_value (b, a->confidence);
+        json_builder_end_object (b);
+      }
+      json_builder_end_array (b);
+    }
     json_builder_end_object (b);
     json_builder_end_object (b);
   }

@@ -385,6 +385,70 @@ test_vote (void)
   g_assert_cmpfloat (kept[1].x1, ==, 50.0f);
 }
 
+static GnetBox
+box_with_label (gfloat x0, gfloat y0, gfloat x1, gfloat y1, gfloat conf,
+    gint cls)
+{
+  static const gchar *const names[] = { "a", "b", "c", "d", "e" };
+  GnetBox b = box (x0, y0, x1, y1, conf, cls);
+
+  b.label = names[cls];
+  b.objectness = conf;
+  return b;
+}
+
+/* Grouping: a weaker box of another class on the same object (IoU above
+ * the group threshold) becomes an alternative of the object it overlaps
+ * most; a box of the object's own class, or one that overlaps too little,
+ * stays an object; at most GNET_MAX_ALTERNATIVES, and objectness sums. */
+static void
+test_group (void)
+{
+  GnetBox b[] = {
+    box_with_label (40, 40, 50, 50, 0.5f, 1),   /* object 0 */
+    box_with_label (0, 0, 10, 10, 0.4f, 0),     /* object 1 */
+    box_with_label (1, 0, 11, 10, 0.3f, 2),     /* IoU 0.82 with 1: alt. */
+    box_with_label (0, 6, 10, 16, 0.25f, 1),    /* IoU 0.25: object 2 */
+    box_with_label (41, 40, 51, 50, 0.2f, 1),   /* own class: object 3 */
+    box_with_label (0, 1, 10, 11, 0.15f, 3),    /* alternative of 1 */
+    box_with_label (0, 0, 10, 10, 0.1f, 2),     /* class 2 listed: dropped */
+    box_with_label (0, 0, 10, 9, 0.08f, 4),     /* third alternative */
+    box_with_label (1, 1, 10, 10, 0.05f, 1),    /* over the limit */
+  };
+  guint n = gnet__boxes_group (b, G_N_ELEMENTS (b), 0.5f);
+
+  g_assert_cmpuint (n, ==, 4);
+  g_assert_cmpint (b[0].class_id, ==, 1);
+  g_assert_cmpfloat (b[0].x0, ==, 40.0f);
+  g_assert_cmpuint (b[0].n_alternatives, ==, 0);
+  g_assert_cmpfloat (b[0].objectness, ==, 0.5f);
+  g_assert_cmpint (b[1].class_id, ==, 0);
+  g_assert_cmpuint (b[1].n_alternatives, ==, 3);
+  g_assert_cmpint (b[1].alternatives[0].class_id, ==, 2);
+  g_assert_cmpfloat (b[1].alternatives[0].confidence, ==, 0.3f);
+  g_assert_cmpstr (b[1].alternatives[0].label, ==, "c");
+  g_assert_cmpint (b[1].alternatives[1].class_id, ==, 3);
+  g_assert_cmpint (b[1].alternatives[2].class_id, ==, 4);
+  g_assert_cmpfloat_with_epsilon (b[1].objectness, 0.4 + 0.3 + 0.15 + 0.08,
+      1e-6);
+  g_assert_cmpfloat (b[1].x1, ==, 10.0f);       /* its own box */
+  g_assert_cmpfloat (b[2].y0, ==, 6.0f);
+  g_assert_cmpfloat (b[3].x0, ==, 41.0f);
+  g_assert_cmpuint (b[3].n_alternatives, ==, 0);
+
+  /* objectness stops at 1; group IoU 1 keeps every box an object */
+  {
+    GnetBox c[] = {
+      box_with_label (0, 0, 10, 10, 0.7f, 0),
+      box_with_label (0, 0, 10, 10, 0.6f, 1),
+    };
+
+    g_assert_cmpuint (gnet__boxes_group (c, 2, 1.0f), ==, 2);
+    g_assert_cmpuint (gnet__boxes_group (c, 2, 0.5f), ==, 1);
+    g_assert_cmpfloat (c[0].objectness, ==, 1.0f);
+  }
+}
+
 static int
 by_confidence (const void *pa, const void *pb)
 {
@@ -762,6 +826,7 @@ all_windows (GnetModel * m, GnetDetectMode mode, GnetRefine refine,
   p.refine = refine;
   p.threshold = threshold;
   p.iou_threshold = 1.0f;
+  p.group_iou = 1.0f;
   p.max_detections = 100000;
   p.n_threads = 1;
   /* what the Caffe-layout model has no metadata for (it does not know
@@ -991,6 +1056,7 @@ test_no_head (void)
   p.refine = GNET_REFINE_NONE;
   p.threshold = 0.0f;
   p.iou_threshold = 1.0f;
+  p.group_iou = 1.0f;
   p.max_detections = 100000;
   p.n_windows = 1;
   p.windows[0] = 32;
@@ -1299,6 +1365,7 @@ test_googlenet (gconstpointer data)
     GnetDetector *d;
     GArray *boxes;
     const GnetBox *b;
+    guint n_read;
 
     gnet_detector_params_init (&p);
     p.mode = mode;
@@ -1310,11 +1377,19 @@ test_googlenet (gconstpointer data)
     g_assert_cmpuint (gnet_detector_get_n_classes (d), ==, n);
     g_assert_cmpint (gnet_detector_get_min_window (d), ==, 224);
     boxes = detect (d, &im);
-    /* one window, its three best classes, strongest first */
-    g_assert_cmpuint (boxes->len, ==, MIN (n, 3));
-    for (guint i = 1; i < boxes->len; i++)
-      g_assert_cmpfloat (g_array_index (boxes, GnetBox, i).confidence, <=,
-          g_array_index (boxes, GnetBox, i - 1).confidence);
+    /* one window, its three best classes, strongest first: objects, or
+     * alternatives where their CAM boxes overlap by more than 0.5 */
+    n_read = 0;
+    for (guint i = 0; i < boxes->len; i++) {
+      b = &g_array_index (boxes, GnetBox, i);
+      if (i > 0)
+        g_assert_cmpfloat (b->confidence, <=, b[-1].confidence);
+      for (guint k = 0; k < b->n_alternatives; k++)
+        g_assert_cmpfloat (b->alternatives[k].confidence, <=,
+            k ? b->alternatives[k - 1].confidence : b->confidence);
+      n_read += 1 + b->n_alternatives;
+    }
+    g_assert_cmpuint (n_read, ==, MIN (n, 3));
     b = &g_array_index (boxes, GnetBox, 0);
     g_test_message ("%s mode %d: %g vs %g", name, mode, b->confidence, best);
     g_assert_cmpfloat (fabs (b->confidence - best), <, 1e-4 * best + 1e-6);
@@ -1527,27 +1602,42 @@ test_default_model (void)
       GArray *boxes = detect (d, &im);
       gint rank[3] = { -1, -1, -1 };
 
+      const GnetBox *b;
+      gfloat objectness = 0.0f;
+
       /* PyTorch's three best classes: at threshold 0 the window gives a
-       * box for each, strongest first, all in the window's regressed box */
-      for (gint r = 0; r < 3; r++)
+       * box for each, all in the window's regressed box, so they make one
+       * object of the best class, the other two its alternatives */
+      for (gint r = 0; r < 3; r++) {
         for (gint k = 0; k < prob.dims[1]; k++)
           if (k != bg && k != rank[0] && k != rank[1]
               && (rank[r] < 0 || ref[k] > ref[rank[r]]))
             rank[r] = k;
-      g_assert_cmpuint (boxes->len, ==, 3);
-      for (guint r = 0; r < 3; r++) {
-        const GnetBox *b = &g_array_index (boxes, GnetBox, r);
-
-        g_test_message ("window %" G_GINT64_FORMAT " class %u: %s %.5f "
-            "(PyTorch %.5f)", i, r, b->label, b->confidence, ref[rank[r]]);
-        g_assert_cmpint (b->class_id, ==, rank[r]);
-        g_assert_cmpfloat (fabsf (b->confidence - ref[rank[r]]), <, 1e-4);
-        /* in frame pixels, clipped to the 48x48 frame */
-        g_assert_cmpfloat_with_epsilon (b->x0, CLAMP (rb[0] * 48, 0, 48), 1e-3);
-        g_assert_cmpfloat_with_epsilon (b->y0, CLAMP (rb[1] * 48, 0, 48), 1e-3);
-        g_assert_cmpfloat_with_epsilon (b->x1, CLAMP (rb[2] * 48, 0, 48), 1e-3);
-        g_assert_cmpfloat_with_epsilon (b->y1, CLAMP (rb[3] * 48, 0, 48), 1e-3);
+        objectness += ref[rank[r]];
       }
+      g_assert_cmpuint (boxes->len, ==, 1);
+      b = &g_array_index (boxes, GnetBox, 0);
+      g_test_message ("window %" G_GINT64_FORMAT ": %s %.5f (PyTorch %.5f)",
+          i, b->label, b->confidence, ref[rank[0]]);
+      g_assert_cmpint (b->class_id, ==, rank[0]);
+      g_assert_cmpfloat (fabsf (b->confidence - ref[rank[0]]), <, 1e-4);
+      g_assert_cmpuint (b->n_alternatives, ==, 2);
+      for (guint r = 1; r < 3; r++) {
+        const GnetAlternative *a = &b->alternatives[r - 1];
+
+        g_test_message ("  alternative %s %.5f (PyTorch %.5f)", a->label,
+            a->confidence, ref[rank[r]]);
+        g_assert_cmpint (a->class_id, ==, rank[r]);
+        g_assert_cmpstr (a->label, ==, gnet_detector_get_label (d, rank[r]));
+        g_assert_cmpfloat (fabsf (a->confidence - ref[rank[r]]), <, 1e-4);
+      }
+      g_assert_cmpfloat (fabsf (b->objectness - MIN (objectness, 1.0f)), <,
+          3e-4);
+      /* in frame pixels, clipped to the 48x48 frame */
+      g_assert_cmpfloat_with_epsilon (b->x0, CLAMP (rb[0] * 48, 0, 48), 1e-3);
+      g_assert_cmpfloat_with_epsilon (b->y0, CLAMP (rb[1] * 48, 0, 48), 1e-3);
+      g_assert_cmpfloat_with_epsilon (b->x1, CLAMP (rb[2] * 48, 0, 48), 1e-3);
+      g_assert_cmpfloat_with_epsilon (b->y1, CLAMP (rb[3] * 48, 0, 48), 1e-3);
       g_array_unref (boxes);
     }
     gnet_detector_free (d);
@@ -1681,6 +1771,7 @@ main (int argc, char **argv)
   g_test_add_func ("/detect/nms", test_nms);
   g_test_add_func ("/detect/nms-random", test_nms_random);
   g_test_add_func ("/detect/vote", test_vote);
+  g_test_add_func ("/detect/group", test_group);
   g_test_add_func ("/detect/labels", test_labels);
   g_test_add_func ("/detect/image/formats", test_image_formats);
   g_test_add_func ("/detect/image/resample", test_image_resample);

@@ -14,6 +14,11 @@ line per frame:
                               "confidence": .., "label": "..",
                               "label_id": N}}]}
 
+A detection may also carry, inside "detection", "objectness" (how likely
+the box holds an object of any class, 0..1) and "alternatives" (other
+classes read on the same object: [{"label": .., "confidence": ..}, ..]),
+as the element writes them.
+
 Boxes are taken from the normalised bounding_box (times the resolution)
 when present, else from x, y, w, h.  Classes are matched by label text.
 Frames are matched by timestamp, exactly or else to the nearest ground-truth
@@ -24,7 +29,15 @@ ignored: a detection on one is neither right nor wrong.
 Printed: mAP (mean over classes with ground truth of the all-point
 interpolated average precision, VOC 2010 onwards), class-agnostic AP (all
 labels merged), per-class AP, and precision and recall of the detections at
-or above the operating threshold.  A detection is a true positive when its
+or above the operating threshold.
+
+Per class, an object's alternatives are detections of their classes, with
+their own confidence and the object's box: the detector's answer to "is
+there a shirt here" on an item it calls a T-shirt.  Class-agnostic AP takes
+each object once, ranked by its objectness when it has one (else its
+confidence): one object, not one per class read on it.  Precision and
+recall at the threshold count what the element shows: each object's own
+label, when its confidence reaches the threshold (alternatives never).  A detection is a true positive when its
 IoU with a not yet matched ground-truth box of its class is >= --iou, the
 box chosen being the one it overlaps most (as in the VOC devkit).
 
@@ -96,9 +109,38 @@ def _object_label(o, where):
     return label
 
 
+def _probability(v, where, what):
+    v = _num(v, where, what)
+    if not 0 <= v <= 1:
+        raise InputError("%s: %s is not in 0..1: %r" % (where, what, v))
+    return v
+
+
+def _object_alternatives(det, where):
+    """Returns (objectness or None, [(label, confidence)])."""
+    objectness = det.get("objectness")
+    if objectness is not None:
+        objectness = _probability(objectness, where, "objectness")
+    alts = det.get("alternatives", [])
+    if not isinstance(alts, list):
+        raise InputError("%s: \"alternatives\" is not a list" % where)
+    out = []
+    for k, a in enumerate(alts):
+        w = "%s: alternative %d" % (where, k)
+        if not isinstance(a, dict):
+            raise InputError("%s: not a JSON object" % w)
+        label = a.get("label")
+        if not isinstance(label, str) or not label:
+            raise InputError("%s: no label" % w)
+        if "confidence" not in a:
+            raise InputError("%s: no confidence" % w)
+        out.append((label, _num(a["confidence"], w, "confidence")))
+    return objectness, out
+
+
 def load_jsonl(path, is_gt):
     """Returns a list of frames: (timestamp, [(box, label, confidence,
-    difficult)])."""
+    difficult, objectness or None, [(label, confidence)])])."""
     frames = []
     try:
         f = open(path, encoding="utf-8")
@@ -140,13 +182,16 @@ def load_jsonl(path, is_gt):
                 box = _object_box(o, res, w)
                 label = _object_label(o, w)
                 det = o.get("detection") or {}
+                objectness, alts = None, []
                 if is_gt:
                     conf = 1.0
                 else:
                     if "confidence" not in det:
                         raise InputError("%s: detection has no confidence" % w)
                     conf = _num(det["confidence"], w, "confidence")
-                out.append((box, label, conf, bool(o.get("difficult", False))))
+                    objectness, alts = _object_alternatives(det, w)
+                out.append((box, label, conf, bool(o.get("difficult", False)),
+                            objectness, alts))
             frames.append((ts, out))
     if not frames:
         raise InputError("%s: no frames" % path)
@@ -203,8 +248,10 @@ def voc_ap(recall, precision):
 
 
 def score_class(gt_boxes, dets, iou_thr, threshold):
-    """gt_boxes: {frame: [(box, difficult)]}; dets: [(conf, frame, box)].
-    Returns a dict with AP, the PR curve and counts at the threshold."""
+    """gt_boxes: {frame: [(box, difficult)]}; dets: [(score, frame, box,
+    shown)], ranked by score; those with shown >= threshold count at the
+    threshold.  Returns a dict with AP, the PR curve and counts at the
+    threshold."""
     n_pos = sum(1 for boxes in gt_boxes.values() for _, d in boxes if not d)
     used = {f: [False] * len(b) for f, b in gt_boxes.items()}
     # stable sort: equal confidences keep file order, so results are exact
@@ -212,7 +259,7 @@ def score_class(gt_boxes, dets, iou_thr, threshold):
     tp = np.zeros(len(dets))
     fp = np.zeros(len(dets))
     keep = np.ones(len(dets), bool)
-    for k, (conf, frame, box) in enumerate(dets):
+    for k, (_, frame, box, _) in enumerate(dets):
         best, best_j = -1.0, -1
         for j, (g, _) in enumerate(gt_boxes.get(frame, [])):
             o = iou(box, g)
@@ -228,7 +275,7 @@ def score_class(gt_boxes, dets, iou_thr, threshold):
                 fp[k] = 1  # a duplicate
         else:
             fp[k] = 1
-    confs = np.array([d[0] for d in dets])[keep]
+    confs = np.array([d[3] for d in dets], dtype=float)[keep]
     tp, fp = tp[keep], fp[keep]
     ctp, cfp = np.cumsum(tp), np.cumsum(fp)
     recall = ctp / n_pos if n_pos else np.zeros_like(ctp)
@@ -258,7 +305,7 @@ def evaluate(gt, det, iou_thr=0.5, threshold=0.0, more=()):
     per_class_gt = {c: {} for c in classes}
     agn_gt = {}
     for f, (_, objs) in enumerate(gt):
-        for box, label, _, diff in objs:
+        for box, label, _, diff, _, _ in objs:
             per_class_gt.setdefault(label, {}).setdefault(f, []).append(
                 (box, diff))
             agn_gt.setdefault(f, []).append((box, diff))
@@ -272,9 +319,13 @@ def evaluate(gt, det, iou_thr=0.5, threshold=0.0, more=()):
             raise InputError("two detection frames map to ground-truth "
                              "frame %d (timestamp %d)" % (f, gt[f][0]))
         seen.add(f)
-        for box, label, conf, _ in objs:
-            per_class_det.setdefault(label, []).append((conf, f, box))
-            agn_det.append((conf, f, box))
+        for box, label, conf, _, objectness, alts in objs:
+            per_class_det.setdefault(label, []).append((conf, f, box, conf))
+            for alt, alt_conf in alts:
+                per_class_det.setdefault(alt, []).append(
+                    (alt_conf, f, box, -math.inf))
+            agn_det.append((conf if objectness is None else objectness, f,
+                            box, conf))
     results = {}
     for c in classes:
         results[c] = score_class(per_class_gt.get(c, {}),
@@ -284,7 +335,7 @@ def evaluate(gt, det, iou_thr=0.5, threshold=0.0, more=()):
     # precision/recall at the threshold with labels required to match
     tp = sum(r["tp"] for r in results.values())
     fp = sum(r["fp"] for r in results.values()) + sum(
-        1 for c in extra for d in per_class_det[c] if d[0] >= threshold)
+        1 for c in extra for d in per_class_det[c] if d[3] >= threshold)
     n_gt = sum(r["n_gt"] for r in results.values())
     aps = [r["ap"] for r in results.values()]
     return dict(

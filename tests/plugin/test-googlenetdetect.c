@@ -368,13 +368,14 @@ GST_END_TEST;
  * bus messages) to *run_out.  Returns the file's lines, checked to be one
  * per frame, frames without objects included; the file is removed. */
 static gchar **
-run_with_results (const gchar * props, GstVideoFormat format,
-    const Square * squares, guint n, GstBuffer ** outs, Run ** run_out)
+run_with_results (const gchar * model, const gchar * props,
+    GstVideoFormat format, const Square * squares, guint n, GstBuffer ** outs,
+    Run ** run_out)
 {
   gchar *dir = g_dir_make_tmp ("gnet-plugin-XXXXXX", NULL);
   gchar *path = g_build_filename (dir, "out.jsonl", NULL);
   gchar *all = g_strdup_printf ("%s results-file=\"%s\"", props, path);
-  Run *run = run_new (red_model, format, 160, 120, all);
+  Run *run = run_new (model, format, 160, 120, all);
   gchar *contents;
   gchar **lines;
   guint i;
@@ -406,7 +407,8 @@ GST_START_TEST (test_messages_and_json_match_metadata)
   };
   GstBuffer *outs[G_N_ELEMENTS (squares)];
   Run *run;
-  gchar **lines = run_with_results ("message=true", GST_VIDEO_FORMAT_I420,
+  gchar **lines = run_with_results (red_model, "message=true",
+      GST_VIDEO_FORMAT_I420,
       squares, G_N_ELEMENTS (squares), outs, &run);
   guint i, j;
 
@@ -513,7 +515,7 @@ GST_START_TEST (test_results_threshold)
   Square squares[] = { {60, 40, 40}, {0, 0, 0}, {10, 70, 36} };
   GstBuffer *outs[G_N_ELEMENTS (squares)];
   Run *run;
-  gchar **lines = run_with_results ("message=true threshold=0.9 "
+  gchar **lines = run_with_results (red_model, "message=true threshold=0.9 "
       "results-threshold=0.01 iou-threshold=0.9", GST_VIDEO_FORMAT_RGB,
       squares, G_N_ELEMENTS (squares), outs, &run);
   guint i, j, n_weak = 0;
@@ -564,6 +566,116 @@ GST_START_TEST (test_results_threshold)
 
   g_strfreev (lines);
   run_free (run);
+}
+
+GST_END_TEST;
+
+/* An alternative in a ROI's or a message's "detection" structure matches
+ * the JSON file's, in order. */
+static void
+check_alternatives (const GstStructure * s, JsonObject * det)
+{
+  JsonArray *alts = json_object_has_member (det, "alternatives") ?
+      json_object_get_array_member (det, "alternatives") : NULL;
+  const GValue *list = gst_structure_get_value (s, "alternatives");
+  guint n = alts ? json_array_get_length (alts) : 0;
+
+  fail_unless_equals_int (list ? gst_value_array_get_size (list) : 0, n);
+  for (guint k = 0; k < n; k++) {
+    JsonObject *a = json_array_get_object_element (alts, k);
+    const GstStructure *m = gst_value_get_structure
+        (gst_value_array_get_value (list, k));
+    gdouble conf;
+    gint id;
+
+    fail_unless (gst_structure_has_name (m, "alternative"));
+    fail_unless_equals_string (gst_structure_get_string (m, "label"),
+        json_object_get_string_member (a, "label"));
+    fail_unless (gst_structure_get_int (m, "label_id", &id));
+    fail_unless_equals_int (id, json_object_get_int_member (a, "label_id"));
+    fail_unless (gst_structure_get_double (m, "confidence", &conf));
+    fail_unless (fabs (conf - json_object_get_double_member (a,
+                "confidence")) < 1e-6);
+  }
+}
+
+/* Classes read on one object: one ROI, its other classes listed as
+ * alternatives (weaker, and not its own class) in the metadata, the
+ * message and the file alike; objectness is the sum of the classes'
+ * confidences. */
+GST_START_TEST (test_alternatives)
+{
+  Square squares[] = { {70, 50, 20}, {40, 30, 30}, {20, 60, 24} };
+  GstBuffer *outs[G_N_ELEMENTS (squares)];
+  gchar *trained = source_path ("tests", "fixtures", "detector",
+      "detector.onnx", NULL);
+  Run *run;
+  gchar **lines = run_with_results (trained, "message=true draw=false "
+      "iou-threshold=0.9 threshold=0.001", GST_VIDEO_FORMAT_RGB, squares,
+      G_N_ELEMENTS (squares), outs, &run);
+  guint i, j, n_alts = 0;
+
+  for (i = 0; i < G_N_ELEMENTS (squares); i++) {
+    JsonParser *parser = json_parser_new ();
+    GstMessage *msg = g_queue_pop_head (&run->messages);
+    const GValue *dets;
+    JsonArray *objs;
+    Rois rois;
+
+    get_rois (outs[i], &rois);
+    fail_unless (msg != NULL);
+    dets = gst_structure_get_value (gst_message_get_structure (msg),
+        "detections");
+    fail_unless (json_parser_load_from_data (parser, lines[i], -1, NULL));
+    objs = json_object_get_array_member (json_node_get_object
+        (json_parser_get_root (parser)), "objects");
+    fail_unless_equals_int (json_array_get_length (objs), rois.n);
+    fail_unless_equals_int (gst_value_array_get_size (dets), rois.n);
+    for (j = 0; j < rois.n; j++) {
+      JsonObject *det = json_object_get_object_member
+          (json_array_get_object_element (objs, j), "detection");
+      const gchar *label = json_object_get_string_member (det, "label");
+      gdouble conf = json_object_get_double_member (det, "confidence");
+      gdouble sum = conf, objectness;
+
+      if (json_object_has_member (det, "alternatives")) {
+        JsonArray *alts = json_object_get_array_member (det, "alternatives");
+
+        fail_unless (json_array_get_length (alts) >= 1);
+        for (guint k = 0; k < json_array_get_length (alts); k++) {
+          JsonObject *a = json_array_get_object_element (alts, k);
+
+          fail_if (g_str_equal (json_object_get_string_member (a, "label"),
+                  label));
+          fail_unless (json_object_get_double_member (a, "confidence")
+              <= conf);
+          sum += json_object_get_double_member (a, "confidence");
+          n_alts++;
+        }
+      }
+      fail_unless (fabs (json_object_get_double_member (det, "objectness")
+              - MIN (sum, 1.0)) < 1e-5);
+      fail_unless (gst_structure_get_double
+          (gst_video_region_of_interest_meta_get_param (rois.metas[j],
+                  "detection"), "objectness", &objectness));
+      fail_unless (fabs (objectness - json_object_get_double_member (det,
+                  "objectness")) < 1e-6);
+      check_alternatives (gst_video_region_of_interest_meta_get_param
+          (rois.metas[j], "detection"), det);
+      check_alternatives (gst_value_get_structure
+          (gst_value_array_get_value (dets, j)), det);
+    }
+    gst_message_unref (msg);
+    g_object_unref (parser);
+    gst_buffer_unref (outs[i]);
+  }
+  /* meaningful only if some object was read as more than one class */
+  GST_INFO ("%u alternatives", n_alts);
+  fail_unless (n_alts > 0);
+
+  g_strfreev (lines);
+  run_free (run);
+  g_free (trained);
 }
 
 GST_END_TEST;
@@ -723,7 +835,7 @@ GST_START_TEST (test_property_defaults)
 {
   GstElement *det = gst_element_factory_make ("googlenetdetect", NULL);
   gchar *model, *results;
-  gdouble threshold, stride, iou, results_threshold;
+  gdouble threshold, stride, iou, group_iou, results_threshold;
   guint max_det, interval;
   guint64 max_age;
   gboolean draw, message, async;
@@ -731,7 +843,8 @@ GST_START_TEST (test_property_defaults)
 
   fail_unless (det != NULL);
   g_object_get (det, "model", &model, "threshold", &threshold, "stride",
-      &stride, "iou-threshold", &iou, "max-detections", &max_det, "draw",
+      &stride, "iou-threshold", &iou, "group-iou", &group_iou,
+      "max-detections", &max_det, "draw",
       &draw, "message", &message, "async", &async, "max-age", &max_age,
       "inference-interval", &interval, "results-file", &results,
       "results-threshold", &results_threshold, NULL);
@@ -740,6 +853,7 @@ GST_START_TEST (test_property_defaults)
   fail_unless_equals_float (threshold, 0.5);
   fail_unless_equals_float (stride, 0.25);
   fail_unless_equals_float (iou, 0.1);
+  fail_unless_equals_float (group_iou, 0.5);
   fail_unless_equals_int (max_det, 100);
   fail_unless (draw && !message && !async);
   fail_unless_equals_uint64 (max_age, 500 * GST_MSECOND);
@@ -964,6 +1078,7 @@ googlenetdetect_suite (void)
   tcase_add_test (tc, test_draw_at_1080p);
   tcase_add_test (tc, test_messages_and_json_match_metadata);
   tcase_add_test (tc, test_results_threshold);
+  tcase_add_test (tc, test_alternatives);
   tcase_add_test (tc, test_threshold_and_classes_while_playing);
   tcase_add_test (tc, test_inference_interval);
   tcase_add_test (tc, test_bad_models);

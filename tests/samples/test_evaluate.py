@@ -173,6 +173,50 @@ class TestAP(unittest.TestCase):
         self.assertEqual((r["tp"], r["fp"], r["fn"]), (1, 1, 1))
         self.assertIn("T-shirt/top", text)
 
+    def test_alternatives_count_per_class(self):
+        # an item read as T-shirt 0.6 with Shirt 0.3 as its alternative:
+        # the alternative finds the shirt for Shirt's AP (with the
+        # object's box), but is not shown, so not counted at threshold
+        t = obj((0, 0, 100, 100), "T-shirt/top", 0.6)
+        t["detection"]["alternatives"] = [
+            {"label": "Shirt", "label_id": 6, "confidence": 0.3}]
+        gt = [frame(0, [obj((0, 0, 100, 100), "Shirt"),
+                        obj((200, 0, 300, 100), "Shirt")])]
+        det = [frame(0, [t, obj((200, 0, 300, 100), "Shirt", 0.4)])]
+        _, _, r = run(gt, det, "--threshold", "0.35")
+        self.assertAlmostEqual(r["classes"]["Shirt"]["ap"], 1.0)
+        self.assertEqual(r["classes"]["Shirt"]["n_det"], 2)
+        self.assertEqual(r["extra_classes"], ["T-shirt/top"])
+        # at 0.35: the second shirt (tp) and the T-shirt (fp) are shown
+        self.assertEqual((r["tp"], r["fp"], r["fn"]), (1, 1, 1))
+        # the alternative's own confidence ranks it: under a false shirt
+        # at 0.35 it halves the precision at full recall
+        det[0]["objects"].append(obj((400, 0, 500, 100), "Shirt", 0.35))
+        _, _, r = run(gt, det)
+        self.assertAlmostEqual(r["classes"]["Shirt"]["ap"],
+                               reference_ap([0.4, 0.35, 0.3], [1, 0, 1], 2))
+        # class-agnostic: one object per item, however many classes
+        self.assertEqual(r["agnostic"]["n_det"], 3)
+
+    def test_objectness_ranks_class_agnostic(self):
+        # a hesitant but real item (confidence 0.4, objectness 0.9) and a
+        # confident false one (0.5, 0.5): by objectness the item ranks
+        # first (AP 1); by confidence, second (AP 1/2)
+        gt = [frame(0, [obj((0, 0, 100, 100), "Coat")])]
+        item = obj((0, 0, 100, 100), "Coat", 0.4)
+        item["detection"]["objectness"] = 0.9
+        false = obj((300, 0, 400, 100), "Bag", 0.5)
+        false["detection"]["objectness"] = 0.5
+        _, _, r = run(gt, [frame(0, [false, item])], "--threshold", "0.45")
+        self.assertAlmostEqual(r["agnostic_ap"], 1.0)
+        self.assertAlmostEqual(r["map"], 1.0)
+        # at the threshold, what is shown: the false Bag only
+        self.assertEqual((r["agnostic"]["tp"], r["agnostic"]["fp"]), (0, 1))
+        del item["detection"]["objectness"]
+        del false["detection"]["objectness"]
+        _, _, r = run(gt, [frame(0, [false, item])])
+        self.assertAlmostEqual(r["agnostic_ap"], 0.5)
+
     def test_iou_threshold(self):
         # IoU exactly 0.5 (100 / 200) matches; --iou 0.6 does not
         gt = [frame(0, [obj((0, 0, 10, 10), "Bag")])]
@@ -360,6 +404,16 @@ class TestErrors(unittest.TestCase):
                           '"w": -4, "h": 1, "roi_type": "Bag", '
                           '"detection": {"confidence": 1}}]}',
                           "negative size")
+        bad = frame(0, [obj((0, 0, 10, 10), "Bag", 0.5)])
+        bad["objects"][0]["detection"]["objectness"] = 1.5
+        self.expect_error(json.dumps(bad), "objectness is not in 0..1")
+        bad["objects"][0]["detection"]["objectness"] = 0.5
+        bad["objects"][0]["detection"]["alternatives"] = {"label": "Coat"}
+        self.expect_error(json.dumps(bad), '"alternatives" is not a list')
+        bad["objects"][0]["detection"]["alternatives"] = [{"label": "Coat"}]
+        self.expect_error(json.dumps(bad), "alternative 0: no confidence")
+        bad["objects"][0]["detection"]["alternatives"] = [{"confidence": 1}]
+        self.expect_error(json.dumps(bad), "alternative 0: no label")
         self.expect_error("", "det.jsonl: no frames")
         self.expect_error(ok, "ground truth has two frames",
                           gt_text=ok + ok)
