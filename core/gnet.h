@@ -312,7 +312,7 @@ typedef struct
  *
  * `alternatives`: the other classes the detector found on the same object
  * (a box of another class overlapping this one by more than the group
- * IoU, 0.5 by default, weaker),
+ * IoU, 0.8 by default, weaker),
  * strongest first, each with its own probability; at most
  * GNET_MAX_ALTERNATIVES, all under `confidence`. */
 typedef struct
@@ -332,7 +332,7 @@ typedef struct
 typedef struct _GnetDetector GnetDetector;
 
 /* Defaults: dense, refine none, windows from the model, stride 0.25,
- * threshold 0.5, iou 0.1, group iou 0.5, max 100, all cores, no
+ * threshold 0.5, iou 0.1, group iou 0.8, max 100, all cores, no
  * overrides. */
 void gnet_detector_params_init (GnetDetectorParams * params);
 

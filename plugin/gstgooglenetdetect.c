@@ -55,7 +55,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_googlenet_detect_debug);
 #define DEFAULT_THRESHOLD 0.5
 #define DEFAULT_RESULTS_THRESHOLD -1.0
 #define DEFAULT_IOU_THRESHOLD 0.1 /* see DEFAULT_IOU in core/detect.c */
-#define DEFAULT_GROUP_IOU 0.5   /* see DEFAULT_GROUP_IOU in core/detect.c */
+#define DEFAULT_GROUP_IOU 0.8   /* see DEFAULT_GROUP_IOU in core/detect.c */
 #define DEFAULT_MAX_DETECTIONS 100
 #define DEFAULT_CLASSES NULL
 #define DEFAULT_DRAW TRUE
