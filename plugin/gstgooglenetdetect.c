@@ -146,6 +146,7 @@ struct _GstGooglenetDetect
   guint max_shown;
   GstClockTime shown_time;
   guint64 n_frames;
+  gboolean warned_late;         /* posted "detections arrive too late" */
 
   /* Per caps. */
   GnetPixelFormat pixel_format;
@@ -930,6 +931,7 @@ gst_googlenet_detect_start (GstBaseTransform * trans)
   self->n_shown = 0;
   self->shown_time = GST_CLOCK_TIME_NONE;
   self->n_frames = 0;
+  self->warned_late = FALSE;
   g_free (model_path);
   return TRUE;
 
@@ -1192,12 +1194,15 @@ gst_googlenet_detect_submit (GstGooglenetDetect * self, GstVideoFrame * frame,
   g_mutex_unlock (&self->worker_lock);
 }
 
-/* Takes the worker's newest detections, if any, into self->shown. */
+/* Takes the worker's newest detections, if any, into self->shown; *fresh
+ * says whether there were new ones. */
 static gboolean
-gst_googlenet_detect_collect (GstGooglenetDetect * self, GError ** error)
+gst_googlenet_detect_collect (GstGooglenetDetect * self, gboolean * fresh,
+    GError ** error)
 {
   gboolean ok = TRUE;
 
+  *fresh = FALSE;
   g_mutex_lock (&self->worker_lock);
   if (self->worker_error) {
     g_propagate_error (error, self->worker_error);
@@ -1208,6 +1213,7 @@ gst_googlenet_detect_collect (GstGooglenetDetect * self, GError ** error)
     self->n_shown = self->n_result;
     self->shown_time = self->result_time;
     self->has_result = FALSE;
+    *fresh = TRUE;
   }
   g_mutex_unlock (&self->worker_lock);
   return ok;
@@ -1588,10 +1594,27 @@ gst_googlenet_detect_transform_frame_ip (GstVideoFilter * filter,
   }
 
   if (self->use_worker) {
+    gboolean fresh;
+
     if (run)
       gst_googlenet_detect_submit (self, frame, running_time);
-    if (!gst_googlenet_detect_collect (self, &err))
+    if (!gst_googlenet_detect_collect (self, &fresh, &err))
       goto detect_failed;
+    /* Once per start: results that are already older than max-age when
+     * they come back are never shown, and the user should know why. */
+    if (fresh && !self->warned_late && GST_CLOCK_TIME_IS_VALID (running_time)
+        && GST_CLOCK_TIME_IS_VALID (self->shown_time)
+        && running_time > self->shown_time
+        && running_time - self->shown_time > max_age) {
+      GST_ELEMENT_WARNING (self, STREAM, FAILED,
+          ("Detections arrive too late to be shown."),
+          ("detections came back %" GST_TIME_FORMAT " after their frame, "
+              "longer than max-age (%" GST_TIME_FORMAT "), so they are "
+              "dropped: raise max-age, or make detection cheaper (fewer or "
+              "larger windows, a smaller model)", GST_TIME_ARGS (running_time
+                  - self->shown_time), GST_TIME_ARGS (max_age)));
+      self->warned_late = TRUE;
+    }
   } else if (run) {
     gint64 start = g_get_monotonic_time ();
 

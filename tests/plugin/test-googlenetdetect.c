@@ -937,6 +937,32 @@ GST_END_TEST;
 
 /* Worker mode: frames pass in order with timestamps intact, detections
  * arrive from the worker, and are dropped once older than max-age. */
+/* Warning messages on the bus so far (taken off it), each checked to be
+ * the late-detections one. */
+static guint
+n_warnings (Run * run)
+{
+  GstBus *bus = gst_element_get_bus (run->pipeline);
+  GstMessage *msg;
+  guint n = 0;
+
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
+    GError *err = NULL;
+    gchar *debug = NULL;
+
+    gst_message_parse_warning (msg, &err, &debug);
+    fail_unless (strstr (err->message, "too late") != NULL, "%s",
+        err->message);
+    fail_unless (strstr (debug, "max-age") != NULL, "%s", debug);
+    g_clear_error (&err);
+    g_free (debug);
+    gst_message_unref (msg);
+    n++;
+  }
+  gst_object_unref (bus);
+  return n;
+}
+
 GST_START_TEST (test_async_detections_and_max_age)
 {
   Run *run = run_new (red_model, GST_VIDEO_FORMAT_RGBA, 64, 64,
@@ -972,6 +998,43 @@ GST_START_TEST (test_async_detections_and_max_age)
   out = run_pull (run);
   fail_unless_equals_int (n_rois (out), 0);
   gst_buffer_unref (out);
+  /* results came back in time: no warning */
+  fail_unless_equals_int (n_warnings (run), 0);
+
+  run_finish (run);
+  run_free (run);
+}
+
+GST_END_TEST;
+
+/* Detections that come back older than max-age are never shown: the
+ * element says so, once. */
+GST_START_TEST (test_late_detections_warn)
+{
+  Run *run = run_new (slow_model, GST_VIDEO_FORMAT_RGBA, 64, 64,
+      "draw=false async=true max-age=0");
+  Square sq = { 16, 16, 32 };
+  guint i, warnings = 0;
+  GstBuffer *out;
+
+  /* The slow model takes longer than pushing a frame (1 us of running
+   * time apart), so every result is older than 0 when it is collected. */
+  run->step = GST_USECOND;
+  for (i = 0; i < 900000 && warnings == 0; i++) {
+    run_push (run, make_frame (GST_VIDEO_FORMAT_RGBA, 64, 64, sq));
+    out = run_pull (run);
+    fail_unless_equals_int (n_rois (out), 0);
+    gst_buffer_unref (out);
+    warnings = n_warnings (run);
+  }
+  fail_unless_equals_int (warnings, 1);
+  for (i = 0; i < 2000; i++) {
+    run_push (run, make_frame (GST_VIDEO_FORMAT_RGBA, 64, 64, sq));
+    out = run_pull (run);
+    fail_unless_equals_int (n_rois (out), 0);
+    gst_buffer_unref (out);
+  }
+  fail_unless_equals_int (n_warnings (run), 0);
 
   run_finish (run);
   run_free (run);
@@ -1081,6 +1144,7 @@ googlenetdetect_suite (void)
   tcase_add_test (tc, test_bad_models);
   tcase_add_test (tc, test_bad_properties);
   tcase_add_test (tc, test_async_detections_and_max_age);
+  tcase_add_test (tc, test_late_detections_warn);
   tcase_add_test (tc, test_caps_change);
   tcase_add_test (tc, test_live_slow_model_keeps_time);
   tcase_add_test (tc, test_latency_query);
