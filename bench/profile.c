@@ -1,6 +1,10 @@
 /* profile.c - where a run's time goes, per operator type and per node.
  *
- *   gnet-profile MODEL [N,C,H,W] [THREADS] [RUNS]
+ *   gnet-profile MODEL [N,C,H,W] [THREADS] [RUNS] [OUTPUT,...]
+ *
+ * OUTPUT names the values to stop at (gnet_session_new_with_outputs): a
+ * detector's feature map, for a model whose head only fits the input size
+ * (the default model's box head at a pyramid level's size).
  *
  * Plans through the public API, then replays the session's steps itself
  * with a clock around each forward call (which is why it needs the private
@@ -104,9 +108,11 @@ main (int argc, char **argv)
   Bucket *nodes;
   gdouble total = 0.0;
   GRand *rand;
+  gchar **outputs = NULL;
 
   if (argc < 2) {
-    g_printerr ("usage: gnet-profile MODEL [N,C,H,W] [THREADS] [RUNS]\n");
+    g_printerr ("usage: gnet-profile MODEL [N,C,H,W] [THREADS] [RUNS] "
+        "[OUTPUT,...]\n");
     return 2;
   }
   if (argc > 2 && sscanf (argv[2], "%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT
@@ -118,7 +124,17 @@ main (int argc, char **argv)
   if (threads == 1)
     clock_id = CLOCK_PROCESS_CPUTIME_ID;
   model = gnet_model_load_file (argv[1], &error);
-  if (model == NULL || (s = gnet_session_new (model, threads, &error)) == NULL)
+  if (model == NULL)
+    goto fail;
+  if (argc > 5) {
+    outputs = g_strsplit (argv[5], ",", -1);
+    s = gnet_session_new_with_outputs (model,
+        (const gchar * const *) outputs, threads, &error);
+    g_strfreev (outputs);
+  } else {
+    s = gnet_session_new (model, threads, &error);
+  }
+  if (s == NULL)
     goto fail;
   rand = g_rand_new_with_seed (1);
   x.data = g_new (gfloat, gnet_tensor_numel (&x));
