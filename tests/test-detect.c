@@ -913,6 +913,70 @@ test_strategies_agree (void)
   gnet_model_unref (m);
 }
 
+/* Two threads run the pyramid levels on two lanes side by side (dense
+ * mode); the boxes must be exactly those of one thread, in order. */
+static void
+test_lanes_agree (void)
+{
+  GnetModel *m = load ("detector/detector.onnx");
+  Frame f = scene ();
+  GnetImage im = frame_image (&f);
+  GArray *boxes[2];
+  guint64 macs[2];
+
+  for (gint t = 0; t < 2; t++) {
+    GnetDetectorParams p;
+    GError *error = NULL;
+    GnetDetector *d;
+
+    gnet_detector_params_init (&p);
+    /* every window's boxes, in the order the levels gave them */
+    p.threshold = 0.0f;
+    p.iou_threshold = 1.0f;
+    p.group_iou = 1.0f;
+    p.max_detections = 100000;
+    p.n_threads = t + 1;
+    p.labels_file = labels_path;
+    p.n_windows = 3;
+    p.windows[0] = 32;
+    p.windows[1] = 48;
+    p.windows[2] = 64;
+    d = gnet_detector_new (m, &p, &error);
+    g_assert_no_error (error);
+    /* twice: the second frame reuses the lanes' memory */
+    boxes[t] = detect (d, &im);
+    g_array_unref (boxes[t]);
+    boxes[t] = detect (d, &im);
+    macs[t] = gnet_detector_get_last_macs (d);
+    for (guint i = 0; i < boxes[t]->len; i++)
+      g_array_index (boxes[t], GnetBox, i).label = NULL;
+    for (guint i = 0; i < boxes[t]->len; i++)
+      for (guint k = 0; k < GNET_MAX_ALTERNATIVES; k++)
+        g_array_index (boxes[t], GnetBox, i).alternatives[k].label = NULL;
+    gnet_detector_free (d);
+  }
+  g_assert_cmpuint (boxes[0]->len, ==, 2 * (17 * 12 + 10 * 7 + 7 * 4));
+  g_assert_cmpuint (boxes[1]->len, ==, boxes[0]->len);
+  for (guint i = 0; i < boxes[0]->len; i++) {
+    const GnetBox *a = &g_array_index (boxes[0], GnetBox, i);
+    const GnetBox *b = &g_array_index (boxes[1], GnetBox, i);
+
+    g_assert_cmpfloat (a->x0, ==, b->x0);
+    g_assert_cmpfloat (a->y0, ==, b->y0);
+    g_assert_cmpfloat (a->x1, ==, b->x1);
+    g_assert_cmpfloat (a->y1, ==, b->y1);
+    g_assert_cmpfloat (a->confidence, ==, b->confidence);
+    g_assert_cmpint (a->class_id, ==, b->class_id);
+    g_assert_cmpfloat (a->objectness, ==, b->objectness);
+    g_assert_cmpuint (a->n_alternatives, ==, b->n_alternatives);
+  }
+  g_assert_cmpuint (macs[0], ==, macs[1]);
+  g_array_unref (boxes[0]);
+  g_array_unref (boxes[1]);
+  g_free (f.rgb);
+  gnet_model_unref (m);
+}
+
 /* The best IoU with `truth` of the boxes of its class. */
 static gdouble
 best_iou (GArray * boxes, const GnetBox * truth)
@@ -1781,6 +1845,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/detect/scene/crops",
       GINT_TO_POINTER (GNET_DETECT_MODE_CROPS), test_detect_scene);
   g_test_add_func ("/detect/strategies-agree", test_strategies_agree);
+  g_test_add_func ("/detect/lanes-agree", test_lanes_agree);
   g_test_add_func ("/detect/no-head", test_no_head);
   g_test_add_func ("/detect/box-head", test_box_head);
   g_test_add_data_func ("/detect/plans/dense",
