@@ -5,7 +5,7 @@ the ten Fashion-MNIST classes plus background.
   /usr/bin/python3 samples/train/train.py     # the shipped model, 2 cores
   /usr/bin/python3 samples/train/export.py    # ONNX + accuracy
 
-The defaults are the shipped model's recipe: width 0.1875, ten epochs of
+The defaults are the shipped model's recipe: width 0.25, ten epochs of
 128,000 windows in one one-cycle schedule, the last four with scene
 canvases for dense mode (BatchNorm's statistics frozen from then on).
 
@@ -348,7 +348,7 @@ def main():
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--n-train", type=int, default=152000)
     p.add_argument("--n-val", type=int, default=10000)
-    p.add_argument("--width", type=float, default=0.1875)
+    p.add_argument("--width", type=float, default=0.25)
     p.add_argument("--size", type=int, default=48)
     p.add_argument("--stem-pool", choices=("early", "late"), default="early",
                    help="where the stem's max-pool sits (model.GoogLeNet)")
