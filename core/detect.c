@@ -1190,6 +1190,7 @@ static gboolean
 setup_frame (GnetDetector * d, gint width, gint height, GError ** error)
 {
   gsize channels = d->has_head ? d->channels : 0, all_boxes = 0;
+  gsize batch = 0;
 
   clear_frame (d);
   for (guint i = 0; i < d->n_levels; i++) {
@@ -1226,7 +1227,7 @@ setup_frame (GnetDetector * d, gint width, gint height, GError ** error)
             d->n_parts));
     ln->pixels = g_new (gfloat, MAX (1, pixels));
     if (d->mode == GNET_DETECT_MODE_CROPS)
-      d->batch = g_new (gfloat, MAX (1, positions * 3 * d->in_h * d->in_w));
+      batch = MAX (batch, positions);
     ln->rowsum = g_new (gfloat, MAX (1, rowsum));
     ln->pooled = g_new (gfloat, MAX (1, positions * channels));
     ln->scores = g_new (gfloat, MAX (1, positions * d->n_classes));
@@ -1238,6 +1239,8 @@ setup_frame (GnetDetector * d, gint width, gint height, GError ** error)
     d->lanes[k].boxes = g_new (GnetBox, MAX (1, k ? d->lanes[k].box_capacity
             : all_boxes));
   d->boxes = d->lanes[0].boxes;
+  if (d->mode == GNET_DETECT_MODE_CROPS)
+    d->batch = g_new (gfloat, MAX (1, batch * 3 * d->in_h * d->in_w));
   d->frame = g_new (gfloat, gnet__image_decode_floats (width, height));
   d->candidates = d->box_w ? g_new (GnetBox, MAX (1, all_boxes)) : NULL;
   d->frame_w = width;
@@ -1578,6 +1581,8 @@ run_crops (GnetDetector * d, Lane * ln, Level * l, GError ** error)
 static void
 run_lane (GnetDetector * d, Lane * ln, gint width, gint height)
 {
+  ln->n_boxes = 0;
+  ln->macs = 0;
   for (guint i = ln->first_level; i < ln->end_level; i++) {
     Level *l = &d->levels[i];
     gboolean ok;
@@ -1614,6 +1619,7 @@ gnet_detector_process (GnetDetector * d, const GnetImage * image,
     const GnetBox ** boxes, guint * n_boxes, GError ** error)
 {
   guint n_candidates;
+  LaneRun run;
 
   g_return_val_if_fail (d != NULL, FALSE);
   g_return_val_if_fail (image != NULL, FALSE);
@@ -1628,17 +1634,11 @@ gnet_detector_process (GnetDetector * d, const GnetImage * image,
     return FALSE;
 
   gnet__image_decode (image, d->frame, d->n_parts);
-  for (guint k = 0; k < d->n_lanes; k++) {
-    d->lanes[k].n_boxes = 0;
-    d->lanes[k].macs = 0;
-  }
-  if (d->n_lanes > 1) {
-    LaneRun run = { d, image->width, image->height };
-
-    gnet__parallel_run (d->n_lanes, run_lane_part, &run);
-  } else {
-    run_lane (d, &d->lanes[0], image->width, image->height);
-  }
+  run.d = d;
+  run.width = image->width;
+  run.height = image->height;
+  /* one lane runs inline, without the pool */
+  gnet__parallel_run (d->n_lanes, run_lane_part, &run);
   /* the lanes' boxes in level order, in the first lane's array */
   d->n_boxes = 0;
   d->last_macs = 0;
