@@ -1273,6 +1273,53 @@ test_cam (gconstpointer data)
   gnet_model_unref (m);
 }
 
+/* With CAM, a window's classes are hypotheses about one item: they share
+ * the box the best class's map gives, so that grouping can make them one
+ * object (each class's own map would trim the box differently). */
+static void
+test_cam_shared_box (gconstpointer data)
+{
+  GnetModel *m = load ("detector/detector.onnx");
+  Frame f = scene ();
+  GnetImage im = frame_image (&f);
+  GArray *cam = all_windows (m, GPOINTER_TO_INT (data), GNET_REFINE_CAM,
+      0.0f, &im, NULL, NULL);
+  GArray *plain = all_windows (m, GPOINTER_TO_INT (data), GNET_REFINE_NONE,
+      0.0f, &im, NULL, NULL);
+  guint trimmed = 0;
+
+  /* threshold 0: every window gives a box for both classes */
+  g_assert_cmpuint (cam->len, ==, plain->len);
+  g_assert_cmpuint (cam->len % 2, ==, 0);
+  for (guint i = 0; i < cam->len; i++) {
+    const GnetBox *a = &g_array_index (cam, GnetBox, i);
+    gboolean twin = FALSE;
+
+    for (guint j = 0; j < cam->len && !twin; j++) {
+      const GnetBox *b = &g_array_index (cam, GnetBox, j);
+
+      twin = b->class_id != a->class_id && b->x0 == a->x0 && b->y0 == a->y0
+          && b->x1 == a->x1 && b->y1 == a->y1;
+    }
+    g_assert_true (twin);
+  }
+  /* ... and the map did trim boxes */
+  for (guint i = 0; i < cam->len; i++) {
+    const GnetBox *a = &g_array_index (cam, GnetBox, i);
+    gboolean same = FALSE;
+
+    for (guint j = 0; j < plain->len && !same; j++)
+      same = gnet_box_iou (a, &g_array_index (plain, GnetBox, j)) == 1.0f;
+    trimmed += !same;
+  }
+  g_test_message ("%u of %u boxes trimmed by the map", trimmed, cam->len);
+  g_assert_cmpuint (trimmed, >, 0);
+  g_array_unref (cam);
+  g_array_unref (plain);
+  g_free (f.rgb);
+  gnet_model_unref (m);
+}
+
 static void
 test_classes_and_colour (void)
 {
@@ -1861,6 +1908,10 @@ main (int argc, char **argv)
       GINT_TO_POINTER (GNET_DETECT_MODE_DENSE), test_cam);
   g_test_add_data_func ("/detect/cam/crops",
       GINT_TO_POINTER (GNET_DETECT_MODE_CROPS), test_cam);
+  g_test_add_data_func ("/detect/cam/shared-box/dense",
+      GINT_TO_POINTER (GNET_DETECT_MODE_DENSE), test_cam_shared_box);
+  g_test_add_data_func ("/detect/cam/shared-box/crops",
+      GINT_TO_POINTER (GNET_DETECT_MODE_CROPS), test_cam_shared_box);
   g_test_add_func ("/detect/classes-and-colour", test_classes_and_colour);
   g_test_add_func ("/detect/labels-file", test_labels_file);
   g_test_add_data_func ("/detect/googlenet/caffe", "caffe-googlenet.onnx",
