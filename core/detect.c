@@ -1161,6 +1161,8 @@ assign_lanes (GnetDetector * d)
   d->lanes[0].first_level = 0;
   d->lanes[0].end_level = d->n_levels;
   for (guint i = 0; i < d->n_levels; i++)
+    gnet__session_set_n_threads (d->levels[i].session, d->n_threads);
+  for (guint i = 0; i < d->n_levels; i++)
     if (d->levels[i].active) {
       total += gnet_session_get_macs (d->levels[i].session);
       n_active++;
@@ -1184,6 +1186,9 @@ assign_lanes (GnetDetector * d)
   d->lanes[0].end_level = split;
   d->lanes[1].first_level = split;
   d->lanes[1].end_level = d->n_levels;
+  /* each lane is one thread: its layers are not split into parts */
+  for (guint i = 0; i < d->n_levels; i++)
+    gnet__session_set_n_threads (d->levels[i].session, 1);
 }
 
 static gboolean
@@ -1607,8 +1612,9 @@ typedef struct
   gint width, height;
 } LaneRun;
 
-/* One part per lane, on the worker pool: the sessions' own parallel runs
- * inside find the pool busy and run on the lane's thread. */
+/* One part per lane, on the worker pool.  The lanes' sessions are set to
+ * one thread (assign_lanes), so their operators do not split their work;
+ * were they to try, they would find the pool busy and run inline. */
 static void
 run_lane_part (gpointer data, guint index, guint n)
 {
@@ -1640,6 +1646,11 @@ gnet_detector_process (GnetDetector * d, const GnetImage * image,
   run.d = d;
   run.width = image->width;
   run.height = image->height;
+  /* Lanes' sessions run on one thread, and so does OpenBLAS within them
+   * (the fallback convolution's SGEMM): set here, before the lanes run,
+   * rather than by both lanes' sessions at once. */
+  if (d->n_lanes > 1 && openblas_get_num_threads () != 1)
+    openblas_set_num_threads (1);
   /* one lane runs inline, without the pool */
   gnet__parallel_run (d->n_lanes, run_lane_part, &run);
   /* the lanes' boxes in level order, in the first lane's array */

@@ -250,6 +250,9 @@ extern __thread gint gnet__run_threads;
 gboolean gnet__session_plan (GnetSession * session,
     const GnetTensor * inputs, guint n_inputs, GError ** error);
 void gnet__session_clear_plan (GnetSession * session);
+/* How many parts the session's operators split their work into from now
+ * on (the plan does not depend on it). */
+void gnet__session_set_n_threads (GnetSession * session, gint n_threads);
 
 /* ------------------------------------------------------------------------ */
 /* Worker pool for the operators (parallel.c)                               */

@@ -215,3 +215,9 @@ gnet_session_get_n_threads (const GnetSession * s)
   g_return_val_if_fail (s != NULL, 0);
   return s->n_threads;
 }
+
+void
+gnet__session_set_n_threads (GnetSession * s, gint n_threads)
+{
+  s->n_threads = n_threads > 0 ? n_threads : (gint) g_get_num_processors ();
+}
