@@ -1415,10 +1415,9 @@ consider (GnetDetector * d, Lane * ln, const Level * l, gint n, gint j,
   if (d->box_w != NULL && wf != NULL)
     regress_box (d, wf, rb);
   /* The best class's map places the item for all of the window's classes:
-   * they are hypotheses about one item and must keep one box, or grouping
-   * would take them for several items (each class's own map trims the box
-   * differently; with crops and CAM, class-agnostic AP on the sample video
-   * was 0.923 that way). */
+   * they are hypotheses about one item and keep one box, which grouping
+   * then makes one object (each class's own map trims the box differently,
+   * and grouping could take them for several items). */
   if (d->refine == GNET_REFINE_CAM && wf != NULL)
     refine_cam (d, ln, top[0], wf, rb);
 
