@@ -40,6 +40,10 @@ def main():
     p.add_argument("--lr", type=float, default=0.2)
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--bf16", action=argparse.BooleanOptionalAction,
+                   default=False,
+                   help="train in bfloat16 autocast, as train.py does "
+                        "(the test is float32)")
     p.add_argument("--stem-pool", choices=("early", "late"), default="early",
                    help="where the stem's max-pool sits (model.GoogLeNet)")
     a = p.parse_args()
@@ -71,7 +75,9 @@ def main():
         for s in range(per_epoch):
             idx = order[s * a.batch:(s + 1) * a.batch]
             x, _ = train.flip_shift(xt[idx], gen)
-            logits, _, aux = net(train.to_tensor(x, mean, std))
+            with train.autocast(a.bf16):
+                logits, _, aux = net(train.to_tensor(x, mean, std))
+            logits, aux = logits.float(), [q.float() for q in aux]
             y = yt[idx]
             loss = F.cross_entropy(logits, y, label_smoothing=0.05)
             loss = loss + 0.3 * sum(F.cross_entropy(q, y) for q in aux)
