@@ -1161,8 +1161,6 @@ assign_lanes (GnetDetector * d)
   d->lanes[0].first_level = 0;
   d->lanes[0].end_level = d->n_levels;
   for (guint i = 0; i < d->n_levels; i++)
-    gnet__session_set_n_threads (d->levels[i].session, d->n_threads);
-  for (guint i = 0; i < d->n_levels; i++)
     if (d->levels[i].active) {
       total += gnet_session_get_macs (d->levels[i].session);
       n_active++;
@@ -1186,9 +1184,6 @@ assign_lanes (GnetDetector * d)
   d->lanes[0].end_level = split;
   d->lanes[1].first_level = split;
   d->lanes[1].end_level = d->n_levels;
-  /* each lane is one thread: its layers are not split into parts */
-  for (guint i = 0; i < d->n_levels; i++)
-    gnet__session_set_n_threads (d->levels[i].session, 1);
 }
 
 static gboolean
@@ -1208,6 +1203,10 @@ setup_frame (GnetDetector * d, gint width, gint height, GError ** error)
     }
   }
   assign_lanes (d);
+  /* each of several lanes is one thread: its layers are not split */
+  for (guint i = 0; i < d->n_levels; i++)
+    gnet__session_set_n_threads (d->levels[i].session,
+        d->n_lanes > 1 ? 1 : d->n_threads);
   for (guint k = 0; k < d->n_lanes; k++) {
     Lane *ln = &d->lanes[k];
     gsize pixels = 0, positions = 0, rowsum = 0, boxes = 0;
