@@ -167,6 +167,21 @@ def backgrounds(rng, W, H, n_frames, segment, pan):
     return segs
 
 
+SEGMENT_SECONDS, PAN = 5, 80   # one background per 5 s, panned 80 px
+
+
+def plan_scene(seed, W, H, n_frames, fps, min_side, max_side):
+    """The scene of a seed, before colouring: the random generator (to go
+    on drawing from), the backgrounds and the items (test-split index,
+    label, trajectory; .id is the ground truth's "id")."""
+    rng = np.random.default_rng(seed)
+    images, labels = render.load_split("t10k")
+    segs = backgrounds(rng, W, H, n_frames, SEGMENT_SECONDS * fps, PAN)
+    items = plan_items(rng, images, labels, W, H, n_frames, min_side,
+                       max_side)
+    return rng, segs, items
+
+
 def render_frame(i, segs, segment, pan, items, W, H):
     tex, d = segs[i // segment]
     k = i % segment
@@ -259,12 +274,9 @@ def main():
     W, H, fps = args.width, args.height, args.fps
     n_frames = int(round(args.seconds * fps))
 
-    rng = np.random.default_rng(args.seed)
-    images, labels = render.load_split("t10k")
-    segment, pan = 5 * fps, 80
-    segs = backgrounds(rng, W, H, n_frames, segment, pan)
-    items = plan_items(rng, images, labels, W, H, n_frames,
-                       args.min_size, args.max_size)
+    rng, segs, items = plan_scene(args.seed, W, H, n_frames, fps,
+                                  args.min_size, args.max_size)
+    segment, pan = SEGMENT_SECONDS * fps, PAN
     for it in items:  # colour against the background where the item starts
         tex = segs[it.t0 // segment][0]
         bx0, by0, bx1, by1 = (np.array(_boxes_at(it, np.array([it.t0]))[0])
