@@ -66,7 +66,12 @@ def classify_alone(gnet, model, images):
         np.save(os.path.join(tmp, "data.npy"), np.ascontiguousarray(x))
         subprocess.run([gnet, "run", model, os.path.join(tmp, "data.npy"),
                         "-o", tmp], check=True, stdout=subprocess.DEVNULL)
-        prob = np.load(os.path.join(tmp, "prob.npy"))
+        path = os.path.join(tmp, "prob.npy")
+        if not os.path.exists(path):
+            sys.exit("scene_items.py: %s has no output named prob (the "
+                     "class probabilities of the models train/export.py "
+                     "writes)" % model)
+        prob = np.load(path)
     if background >= 0:   # the accuracy test is 10-way
         prob[:, background] = 0.0
         prob /= np.maximum(prob.sum(1, keepdims=True), 1e-30)
