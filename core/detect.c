@@ -151,8 +151,6 @@ typedef struct
 typedef struct
 {
   guint first_level, end_level; /* levels first .. end - 1 */
-  guint n_parts;                /* resampling: the detector's, or 1 when
-                                 * the lanes run side by side */
   gfloat *scratch;              /* resampling */
   gfloat *pixels;               /* one level, planar */
   gfloat *rowsum;               /* dense: horizontal window sums */
@@ -1188,6 +1186,15 @@ assign_lanes (GnetDetector * d)
   d->lanes[1].end_level = d->n_levels;
 }
 
+/* Parts a lane splits its layers and its resampling into: one per thread
+ * when it runs alone, none when the lanes run side by side (each lane is
+ * then one thread). */
+static guint
+lane_parts (const GnetDetector * d)
+{
+  return d->n_lanes > 1 ? 1 : d->n_parts;
+}
+
 static gboolean
 setup_frame (GnetDetector * d, gint width, gint height, GError ** error)
 {
@@ -1205,16 +1212,11 @@ setup_frame (GnetDetector * d, gint width, gint height, GError ** error)
     }
   }
   assign_lanes (d);
-  /* each of several lanes is one thread: its layers and its resampling
-   * are not split */
   for (guint i = 0; i < d->n_levels; i++)
-    gnet__session_set_n_threads (d->levels[i].session,
-        d->n_lanes > 1 ? 1 : d->n_threads);
+    gnet__session_set_n_threads (d->levels[i].session, (gint) lane_parts (d));
   for (guint k = 0; k < d->n_lanes; k++) {
     Lane *ln = &d->lanes[k];
     gsize pixels = 0, positions = 0, rowsum = 0, boxes = 0;
-
-    ln->n_parts = d->n_lanes > 1 ? 1 : d->n_parts;
 
     for (guint i = ln->first_level; i < ln->end_level; i++) {
       Level *l = &d->levels[i];
@@ -1233,7 +1235,7 @@ setup_frame (GnetDetector * d, gint width, gint height, GError ** error)
       boxes += n * CLASSES_PER_WINDOW;
     }
     ln->scratch = g_new (gfloat, gnet__image_resample_scratch (width,
-            ln->n_parts));
+            lane_parts (d)));
     ln->pixels = g_new (gfloat, MAX (1, pixels));
     if (d->mode == GNET_DETECT_MODE_CROPS)
       batch = MAX (batch, positions);
@@ -1601,7 +1603,7 @@ run_lane (GnetDetector * d, Lane * ln, gint width, gint height)
     if (!l->active)
       continue;
     gnet__image_resample (d->frame, width, height, &l->ax, &l->ay, &d->norm,
-        ln->scratch, ln->n_parts, ln->pixels);
+        ln->scratch, lane_parts (d), ln->pixels);
     ok = d->mode == GNET_DETECT_MODE_DENSE ? run_dense (d, ln, l, &ln->error)
         : run_crops (d, ln, l, &ln->error);
     if (!ok)

@@ -2,7 +2,7 @@
 """Which items of a scene the model gets right shown alone, and how often
 the detector names them right in the video.
 
-  scene_items.py [--seed 3] [--seconds 15] [--model MODEL] [--build DIR]
+  scene_items.py [--seed 3] [--seconds S] [--model MODEL] [--build DIR]
                  [--gt GT.jsonl --detections DETS.jsonl]
 
 For every item of the scene samples/scenes/generate.py makes with --seed
@@ -103,7 +103,8 @@ def named_in_video(gt_path, det_path):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--seed", type=int, default=3)
-    p.add_argument("--seconds", type=float, default=15)
+    p.add_argument("--seconds", type=float,
+                   help="the scene's length (default: generate.py's)")
     p.add_argument("--model", default=os.path.join(
         SRC, "samples", "models", "default.onnx"))
     p.add_argument("--build", default=os.path.join(SRC, "build"),
@@ -122,11 +123,13 @@ def main(argv=None):
     import generate
     import render
 
-    fps, W, H = 30, 640, 480   # generate.py's defaults
-    _, _, items = generate.plan_scene(args.seed, W, H,
-                                      int(round(args.seconds * fps)), fps,
-                                      48, 160)
-    images, _ = render.load_split("t10k")
+    # the scene as generate.py makes it by default, but for the seed
+    fps = generate.FPS
+    seconds = generate.SECONDS if args.seconds is None else args.seconds
+    _, images, _, items = generate.plan_scene(args.seed, generate.WIDTH,
+                                      generate.HEIGHT,
+                                      int(round(seconds * fps)), fps,
+                                      generate.MIN_SIZE, generate.MAX_SIZE)
     prob = classify_alone(gnet, args.model,
                           images[[it.index for it in items]])
     named = (named_in_video(args.gt, args.detections) if args.gt else None)

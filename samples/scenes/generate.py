@@ -168,18 +168,21 @@ def backgrounds(rng, W, H, n_frames, segment, pan):
 
 
 SEGMENT_SECONDS, PAN = 5, 80   # one background per 5 s, panned 80 px
+# The shipped sample's scene: the command line's defaults.
+SECONDS, FPS, WIDTH, HEIGHT, MIN_SIZE, MAX_SIZE = 15, 30, 640, 480, 48, 160
 
 
 def plan_scene(seed, W, H, n_frames, fps, min_side, max_side):
     """The scene of a seed, before colouring: the random generator (to go
-    on drawing from), the backgrounds and the items (test-split index,
-    label, trajectory; .id is the ground truth's "id")."""
+    on drawing from), the test split's images, the backgrounds and the
+    items (test-split index, label, trajectory; .id is the ground truth's
+    "id")."""
     rng = np.random.default_rng(seed)
     images, labels = render.load_split("t10k")
     segs = backgrounds(rng, W, H, n_frames, SEGMENT_SECONDS * fps, PAN)
     items = plan_items(rng, images, labels, W, H, n_frames, min_side,
                        max_side)
-    return rng, segs, items
+    return rng, images, segs, items
 
 
 def render_frame(i, segs, segment, pan, items, W, H):
@@ -255,12 +258,12 @@ def encoder(path, W, H, fps, bitrate):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--seconds", type=float, default=15)
-    p.add_argument("--fps", type=int, default=30)
-    p.add_argument("--width", type=int, default=640)
-    p.add_argument("--height", type=int, default=480)
-    p.add_argument("--min-size", type=float, default=48)
-    p.add_argument("--max-size", type=float, default=160)
+    p.add_argument("--seconds", type=float, default=SECONDS)
+    p.add_argument("--fps", type=int, default=FPS)
+    p.add_argument("--width", type=int, default=WIDTH)
+    p.add_argument("--height", type=int, default=HEIGHT)
+    p.add_argument("--min-size", type=float, default=MIN_SIZE)
+    p.add_argument("--max-size", type=float, default=MAX_SIZE)
     p.add_argument("--seed", type=int, default=3)
     p.add_argument("--bitrate", type=int, default=1500, help="kbit/s")
     p.add_argument("--output", default=os.path.normpath(
@@ -274,8 +277,8 @@ def main():
     W, H, fps = args.width, args.height, args.fps
     n_frames = int(round(args.seconds * fps))
 
-    rng, segs, items = plan_scene(args.seed, W, H, n_frames, fps,
-                                  args.min_size, args.max_size)
+    rng, _, segs, items = plan_scene(args.seed, W, H, n_frames, fps,
+                                     args.min_size, args.max_size)
     segment, pan = SEGMENT_SECONDS * fps, PAN
     for it in items:  # colour against the background where the item starts
         tex = segs[it.t0 // segment][0]
