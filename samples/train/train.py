@@ -80,27 +80,27 @@ DRAW = {"windows": (windows.make_windows, 0),
 
 
 def _gen(job):
-    kind, which, n, seed, size = job
+    kind, which, n, seed, size, opts = job
     tr, va = split_items()
     images, labels = tr if which == "train" else va
-    return DRAW[kind][0](images, labels, n, seed, size=size)
+    return DRAW[kind][0](images, labels, n, seed, size=size, **opts)
 
 
 def build_data(n_train, n_val, size, cache, data_seed=0, workers=2,
-               kind="windows"):
+               kind="windows", **opts):
     """Training and validation sets of `kind` (see DRAW): (x, labels,
-    boxes) of each.  They are drawn once (in `workers` processes) and
-    cached: drawing the windows costs about as much as one epoch of
-    training."""
+    boxes) of each, drawn with keyword options opts.  They are drawn once
+    (in `workers` processes) and cached: drawing the windows costs about
+    as much as one epoch of training."""
     if cache and os.path.exists(cache):
         d = np.load(cache)
         if len(d["xt"]) == n_train and len(d["xv"]) == n_val:
             return (d["xt"], d["yt"], d["bt"], d["xv"], d["yv"], d["bv"])
     chunks = 8
     base = SEED + 1000 * data_seed + DRAW[kind][1]
-    jobs = [(kind, "train", n_train // chunks, base + 1 + i, size)
+    jobs = [(kind, "train", n_train // chunks, base + 1 + i, size, opts)
             for i in range(chunks)]
-    jobs.append((kind, "val", n_val, base + 100, size))
+    jobs.append((kind, "val", n_val, base + 100, size, opts))
     with mp.Pool(workers) as pool:
         parts = pool.map(_gen, jobs)
     xt, yt, bt = (np.concatenate([p[k] for p in parts[:-1]])
@@ -395,6 +395,10 @@ def main():
                         "0 = all")
     p.add_argument("--data-seed", type=int, default=1,
                    help="draw a different set of training windows")
+    p.add_argument("--single", type=float, default=0.0, metavar="SHARE",
+                   help="share of the training and validation windows "
+                        "drawn as the accuracy test draws its items "
+                        "(windows.single_window)")
     p.add_argument("--canvases", type=int, default=24000, metavar="N",
                    help="also train dense mode on N scene canvases "
                         "(canvases.py; 0 for none): each step adds "
@@ -433,11 +437,12 @@ def main():
         p.error("--batch and --canvas-batch must be multiples of --ranks")
 
     t0 = time.time()
-    cache = os.path.join(args.work, "windows-box-%d-%d-%d-%d.npz" %
+    cache = os.path.join(args.work, "windows-box-%d-%d-%d-%d%s.npz" %
                          (args.size, args.n_train, args.n_val,
-                          args.data_seed))
+                          args.data_seed, "-single%g" % args.single
+                          if args.single else ""))
     data = build_data(args.n_train, args.n_val, args.size, cache,
-                      args.data_seed)
+                      args.data_seed, single=args.single)
     xt, yt = data[:2]
     print("data: %d train, %d val windows (%.0f s); train class counts %s" %
           (len(xt), len(data[3]), time.time() - t0,

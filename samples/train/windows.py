@@ -107,9 +107,17 @@ def _distractor(rng, canvas, images):
         _paste_styled(rng, canvas, g, pos[0], pos[1], box)
 
 
-def make_window(rng, pool, images, labels, size):
+def make_window(rng, pool, images, labels, size, single=0.0):
     """One window: (uint8 HxWx3 RGB, class, box).  The box is the item's
-    tight box in units of the window for a positive, NaN for background."""
+    tight box in units of the window for a positive, NaN for background.
+    A share `single` of the windows are items drawn as the accuracy test
+    draws them (single_window(): grey on black, no texture, tint, blur or
+    compression); the training batches' flips, shifts and photometric
+    changes still apply to them."""
+    if single and rng.random() < single:
+        i = rng.integers(len(images))
+        out, box = single_window(images[i], size)
+        return out, int(labels[i]), box
     w = int(rng.integers(88, 193))
     r = rng.random()
     target = np.full(4, np.nan, np.float32)
@@ -166,14 +174,15 @@ def make_window(rng, pool, images, labels, size):
     return out, label, target
 
 
-def make_windows(images, labels, n, seed, size=48):
+def make_windows(images, labels, n, seed, size=48, single=0.0):
     rng = np.random.default_rng(seed)
     pool = _texture_pool(rng)
     x = np.empty((n, size, size, 3), np.uint8)
     y = np.empty(n, np.int64)
     b = np.empty((n, 4), np.float32)
     for k in range(n):
-        x[k], y[k], b[k] = make_window(rng, pool, images, labels, size)
+        x[k], y[k], b[k] = make_window(rng, pool, images, labels, size,
+                                       single)
     return x, y, b
 
 
@@ -182,24 +191,28 @@ def _single_geometry(size):
     return side, (size - side) // 2
 
 
+def single_window(image, size=48):
+    """One 28x28 item as the accuracy test shows it: grey on black, scaled
+    by size*0.75/28 and centred, so the item fills the window about as the
+    training positives do.  Returns (uint8 HxWx3 window, the item's tight
+    box in window units)."""
+    side, pad0 = _single_geometry(size)
+    g = cv2.resize(image, (side, side), interpolation=cv2.INTER_LINEAR)
+    out = np.zeros((size, size, 3), np.uint8)
+    out[pad0:pad0 + side, pad0:pad0 + side] = g[..., None]
+    x0, y0, x1, y1 = render.tight_box(g)
+    box = np.array((pad0 + x0, pad0 + y0, pad0 + x1, pad0 + y1), np.float32)
+    return out, box / size
+
+
 def single_window_boxes(images, size=48):
     """Tight boxes (window units) of the items in single_windows."""
-    side, pad0 = _single_geometry(size)
-    out = np.empty((len(images), 4), np.float32)
-    for k, im in enumerate(images):
-        g = cv2.resize(im, (side, side), interpolation=cv2.INTER_LINEAR)
-        x0, y0, x1, y1 = render.tight_box(g)
-        out[k] = (pad0 + x0, pad0 + y0, pad0 + x1, pad0 + y1)
-    return out / size
+    return np.stack([single_window(im, size)[1] for im in images])
 
 
 def single_windows(images, size=48):
-    """The accuracy test: each 28x28 item as one window, grey on black,
-    scaled by size*0.75/28 and centred, so the item fills the window about
-    as the training positives do."""
-    side, pad0 = _single_geometry(size)
-    out = np.zeros((len(images), size, size, 3), np.uint8)
+    """The accuracy test: each item as single_window() draws it."""
+    out = np.empty((len(images), size, size, 3), np.uint8)
     for k, im in enumerate(images):
-        g = cv2.resize(im, (side, side), interpolation=cv2.INTER_LINEAR)
-        out[k, pad0:pad0 + side, pad0:pad0 + side] = g[..., None]
+        out[k] = single_window(im, size)[0]
     return out
