@@ -29,6 +29,7 @@ BACKGROUND = 10
 POSITIVE_RANGE = (0.4, 0.9)
 POSITIVE_CUT = 0.12
 PLAIN = 0.2
+ITEMS = 0.68  # share of the windows showing an item; the rest: background
 
 
 def _texture_pool(rng, n=192, side=400):
@@ -110,18 +111,19 @@ def _distractor(rng, canvas, images):
 def make_window(rng, pool, images, labels, size, single=0.0):
     """One window: (uint8 HxWx3 RGB, class, box).  The box is the item's
     tight box in units of the window for a positive, NaN for background.
-    A share `single` of the windows are items drawn as the accuracy test
+    A share `single` of the windows (taken from the items' share, so
+    that background keeps its share) are items drawn as the accuracy test
     draws them (single_window(): grey on black, no texture, tint, blur or
     compression); the training batches' flips, shifts and photometric
     changes still apply to them."""
-    if single and rng.random() < single:
-        i = rng.integers(len(images))
-        out, box = single_window(images[i], size)
-        return out, int(labels[i]), box
     w = int(rng.integers(88, 193))
     r = rng.random()
     target = np.full(4, np.nan, np.float32)
-    if r < 0.68:  # an item
+    if r < ITEMS and single and rng.random() < single / ITEMS:
+        i = rng.integers(len(images))
+        out, box = single_window(images[i], size)
+        return out, int(labels[i]), box
+    if r < ITEMS:  # an item
         plain = rng.random() < PLAIN
         if plain:
             canvas = np.full((w, w, 3), rng.uniform(0, 30), np.float32)
