@@ -13,8 +13,8 @@ PACKAGES=(
   libcairo2-dev libpango1.0-dev libjson-glib-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
-  # tests: ONNX conformance data, evaluation tool tests
-  libonnx-testdata python3 python3-numpy
+  # tests: ONNX conformance data, evaluation and training-window tests
+  libonnx-testdata python3 python3-numpy python3-opencv
   # demo: evaluation plots
   python3-matplotlib
 )
