@@ -398,7 +398,8 @@ def main():
     p.add_argument("--single", type=float, default=0.0, metavar="SHARE",
                    help="share of the training and validation windows "
                         "drawn as the accuracy test draws its items "
-                        "(windows.single_window)")
+                        "(windows.single_window), taken from the items' "
+                        "share (at most windows.ITEMS)")
     p.add_argument("--canvases", type=int, default=24000, metavar="N",
                    help="also train dense mode on N scene canvases "
                         "(canvases.py; 0 for none): each step adds "
@@ -432,6 +433,9 @@ def main():
         p.error("--canvases-from %d is not an epoch of this run (1-%d): "
                 "give --canvases-from within --epochs, or --canvases 0"
                 % (args.canvases_from, args.epochs))
+    if not 0 <= args.single <= windows.ITEMS:
+        p.error("--single must be between 0 and %g (the items' share of "
+                "the windows)" % windows.ITEMS)
     if args.ranks < 1 or args.batch % args.ranks or (
             args.canvases and args.canvas_batch % args.ranks):
         p.error("--batch and --canvas-batch must be multiples of --ranks")
