@@ -126,10 +126,9 @@ def main(argv=None):
     # the scene as generate.py makes it by default, but for the seed
     fps = generate.FPS
     seconds = generate.SECONDS if args.seconds is None else args.seconds
-    _, images, _, items = generate.plan_scene(args.seed, generate.WIDTH,
-                                      generate.HEIGHT,
-                                      int(round(seconds * fps)), fps,
-                                      generate.MIN_SIZE, generate.MAX_SIZE)
+    _, images, _, items = generate.plan_scene(
+        args.seed, generate.WIDTH, generate.HEIGHT,
+        int(round(seconds * fps)), fps, generate.MIN_SIZE, generate.MAX_SIZE)
     prob = classify_alone(gnet, args.model,
                           images[[it.index for it in items]])
     named = (named_in_video(args.gt, args.detections) if args.gt else None)

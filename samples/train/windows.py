@@ -188,17 +188,13 @@ def make_windows(images, labels, n, seed, size=48, single=0.0):
     return x, y, b
 
 
-def _single_geometry(size):
-    side = int(round(size * 0.75))
-    return side, (size - side) // 2
-
-
 def single_window(image, size=48):
     """One 28x28 item as the accuracy test shows it: grey on black, scaled
     by size*0.75/28 and centred, so the item fills the window about as the
     training positives do.  Returns (uint8 HxWx3 window, the item's tight
     box in window units)."""
-    side, pad0 = _single_geometry(size)
+    side = int(round(size * 0.75))
+    pad0 = (size - side) // 2
     g = cv2.resize(image, (side, side), interpolation=cv2.INTER_LINEAR)
     out = np.zeros((size, size, 3), np.uint8)
     out[pad0:pad0 + side, pad0:pad0 + side] = g[..., None]
