@@ -97,6 +97,10 @@ gboolean gnet__cam_box (GnetCam * cam, const gfloat * weights,
 /* nms.c                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/* Sorts strongest first (ties broken on class, then position), without
+ * allocating. */
+void gnet__boxes_sort (GnetBox * boxes, guint n);
+
 /* Box voting (Gidaris and Komodakis 2015): each kept box becomes the
  * confidence-weighted mean of the boxes of `all` (any class) that overlap
  * it by more than vote_iou.  Neighbouring windows regress slightly
@@ -113,6 +117,38 @@ void gnet__boxes_vote (GnetBox * kept, guint n_kept, const GnetBox * all,
  * its confidence.  Compacts the objects to the front, in order, and
  * returns their count. */
 guint gnet__boxes_group (GnetBox * boxes, guint n_boxes, gfloat group_iou);
+
+/* ------------------------------------------------------------------------ */
+/* track.c: class probabilities smoothed along a video                      */
+/* ------------------------------------------------------------------------ */
+
+/* The objects of the last frame and their smoothed class probabilities;
+ * all memory is allocated by gnet__track_init. */
+typedef struct
+{
+  guint capacity;               /* most objects per frame */
+  guint n_classes;
+  guint n;                      /* objects remembered from the last frame */
+  GnetBox *prev;                /* their boxes */
+  gfloat *prev_p;               /* capacity x n_classes: their probabilities */
+  gfloat *cur_p;                /* the same for the current frame */
+  gboolean *taken;              /* capacity: matched in the current frame */
+} GnetTrack;
+
+void gnet__track_init (GnetTrack * track, guint capacity, guint n_classes);
+void gnet__track_clear (GnetTrack * track);
+/* Forgets the last frame: the next one starts every object afresh. */
+void gnet__track_reset (GnetTrack * track);
+
+/* Smooths the class probabilities of a frame's objects (at most capacity,
+ * strongest first, as the detector returns them) with those of the last
+ * frame's objects (see track.c), remembers them for the next frame, drops
+ * the objects whose best class falls under threshold, and sorts the rest
+ * strongest first; returns how many are left.  With smoothing 0 the
+ * objects are returned as they are (and still remembered).  labels names
+ * the classes. */
+guint gnet__track_smooth (GnetTrack * track, GnetBox * boxes, guint n,
+    gfloat smoothing, gfloat threshold, gchar ** labels);
 
 /* ------------------------------------------------------------------------ */
 /* detect.c                                                                 */

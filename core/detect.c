@@ -174,6 +174,8 @@ struct _GnetDetector
   gfloat iou_threshold;
   gfloat group_iou;
   guint max_detections;
+  gfloat smoothing;             /* track.c */
+  GnetTrack track;
   gint n_threads;
   guint n_parts;                /* pre-processing: one per thread */
 
@@ -261,6 +263,8 @@ check_params (const GnetDetectorParams * p, GError ** error)
     bad = "group iou must be in [0, 1]";
   else if (p->max_detections < 1)
     bad = "max detections must be at least 1";
+  else if (!(p->smoothing >= 0.0f && p->smoothing < 1.0f))
+    bad = "smoothing must be in [0, 1)";
   if (bad) {
     g_set_error (error, GNET_ERROR, GNET_ERROR_SETTINGS, "detector: %s", bad);
     return FALSE;
@@ -843,6 +847,7 @@ gnet_detector_new (GnetModel * model, const GnetDetectorParams * params,
   d->iou_threshold = params->iou_threshold;
   d->group_iou = params->group_iou;
   d->max_detections = params->max_detections;
+  d->smoothing = params->smoothing;
   d->n_threads = params->n_threads;
   d->n_parts = params->n_threads > 0 ? (guint) params->n_threads
       : g_get_num_processors ();
@@ -881,6 +886,7 @@ gnet_detector_new (GnetModel * model, const GnetDetectorParams * params,
       || !setup_windows (d, params, error))
     goto failed;
 
+  gnet__track_init (&d->track, d->max_detections, d->n_classes);
   d->keep = g_new (gboolean, d->n_classes);
   if (!gnet_detector_set_classes (d, params->classes, error))
     goto failed;
@@ -954,6 +960,7 @@ gnet_detector_free (GnetDetector * d)
     gnet__cam_clear (&d->lanes[i].cam);
     g_free (d->lanes[i].cam_w);
   }
+  gnet__track_clear (&d->track);
   g_free (d->keep);
   g_strfreev (d->labels);
   g_free (d->feature);
@@ -974,6 +981,21 @@ gnet_detector_set_threshold (GnetDetector * d, gfloat threshold)
   g_return_if_fail (d != NULL);
   g_return_if_fail (threshold >= 0.0f && threshold <= 1.0f);
   d->threshold = threshold;
+}
+
+void
+gnet_detector_set_smoothing (GnetDetector * d, gfloat smoothing)
+{
+  g_return_if_fail (d != NULL);
+  g_return_if_fail (smoothing >= 0.0f && smoothing < 1.0f);
+  d->smoothing = smoothing;
+}
+
+void
+gnet_detector_reset (GnetDetector * d)
+{
+  g_return_if_fail (d != NULL);
+  gnet__track_reset (&d->track);
 }
 
 gboolean
@@ -1019,6 +1041,8 @@ gnet_detector_set_classes (GnetDetector * d, const gchar * classes,
   for (guint k = 0; k < d->n_classes; k++)
     d->keep[k] = any ? keep[k] : TRUE;
   g_free (keep);
+  /* remembered objects may be of classes no longer kept */
+  gnet__track_reset (&d->track);
   return TRUE;
 }
 
@@ -1202,6 +1226,8 @@ setup_frame (GnetDetector * d, gint width, gint height, GError ** error)
   gsize batch = 0;
 
   clear_frame (d);
+  /* the objects of frames of another size are not this video's */
+  gnet__track_reset (&d->track);
   for (guint i = 0; i < d->n_levels; i++) {
     Level *l = &d->levels[i];
 
@@ -1694,6 +1720,8 @@ gnet_detector_process (GnetDetector * d, const GnetImage * image,
         VOTE_IOU);
   d->n_boxes = gnet__boxes_group (d->boxes, d->n_boxes, d->group_iou);
   d->n_boxes = MIN (d->n_boxes, d->max_detections);
+  d->n_boxes = gnet__track_smooth (&d->track, d->boxes, d->n_boxes,
+      d->smoothing, d->threshold, d->labels);
   *boxes = d->boxes;
   *n_boxes = d->n_boxes;
   return TRUE;

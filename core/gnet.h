@@ -277,6 +277,12 @@ typedef struct
    * class read on an item is an object of its own. */
   gfloat group_iou;
   guint max_detections;
+  /* Video: each object's class probabilities become smoothing x those of
+   * the object it continues from the previous frame (the one it overlaps
+   * most) + (1 - smoothing) x its own; [0, 1), 0: every frame on its own.
+   * Successive calls of gnet_detector_process() are taken for successive
+   * frames of one video (see gnet_detector_reset()). */
+  gfloat smoothing;
   gint n_threads;               /* <= 0: all cores */
   /* Pre-processing overrides; NULL / has_* FALSE means "from the model". */
   const gchar *labels_file;     /* one label per line */
@@ -332,8 +338,8 @@ typedef struct
 typedef struct _GnetDetector GnetDetector;
 
 /* Defaults: dense, refine none, windows from the model, stride 0.25,
- * threshold 0.5, iou 0.1, group iou 0.8, max 100, all cores, no
- * overrides. */
+ * threshold 0.5, iou 0.1, group iou 0.8, max 100, smoothing 0 (the
+ * element's default is 0.8), all cores, no overrides. */
 void gnet_detector_params_init (GnetDetectorParams * params);
 
 /* Checks the model can be used as a sliding-window classifier (one 4-D
@@ -347,6 +353,11 @@ void gnet_detector_free (GnetDetector * detector);
 void gnet_detector_set_threshold (GnetDetector * detector, gfloat threshold);
 gboolean gnet_detector_set_classes (GnetDetector * detector,
     const gchar * classes, GError ** error);
+void gnet_detector_set_smoothing (GnetDetector * detector, gfloat smoothing);
+/* Forgets the previous frames (for smoothing): call it when the video
+ * jumps (a seek, another source).  A new frame size or classes filter
+ * does it too. */
+void gnet_detector_reset (GnetDetector * detector);
 
 guint gnet_detector_get_n_classes (const GnetDetector * detector);
 const gchar *gnet_detector_get_label (const GnetDetector * detector,

@@ -68,8 +68,8 @@ sift_down (GnetBox * boxes, guint root, guint n)
 
 /* Heapsort rather than qsort(): glibc's qsort may malloc a merge buffer,
  * and this runs on every frame. */
-static void
-sort_boxes (GnetBox * boxes, guint n)
+void
+gnet__boxes_sort (GnetBox * boxes, guint n)
 {
   for (guint i = n / 2; i-- > 0;)
     sift_down (boxes, i, n);
@@ -91,7 +91,7 @@ gnet_nms (GnetBox * boxes, guint n_boxes, gfloat iou_threshold, guint max_keep)
 
   if (n_boxes == 0 || max_keep == 0)
     return 0;
-  sort_boxes (boxes, n_boxes);
+  gnet__boxes_sort (boxes, n_boxes);
 
   for (guint i = 0; i < n_boxes && n_kept < max_keep; i++) {
     gboolean suppressed = FALSE;

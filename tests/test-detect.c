@@ -449,6 +449,108 @@ test_group (void)
   }
 }
 
+/* Smoothing along a video (track.c), worked out by hand with s = 0.5: an
+ * object continues the previous frame's object it overlaps most, each
+ * previous object at most once, strongest first; probabilities mix, the
+ * class and alternatives are read anew, objects under the threshold are
+ * dropped but remembered, and the result is sorted. */
+static void
+test_track (void)
+{
+  gchar *labels[] = { "a", "b", "c", "d", "e", NULL };
+  GnetTrack t;
+  GnetBox f1[] = {
+    box_with_label (0, 0, 10, 10, 0.9f, 1),     /* item A */
+    box_with_label (40, 0, 50, 10, 0.8f, 3),    /* item B */
+  };
+  GnetBox f2[] = {
+    box_with_label (1, 0, 11, 10, 0.6f, 2),     /* A, read as c (or b) */
+    box_with_label (41, 0, 51, 10, 0.7f, 3),    /* B moved: IoU 0.82 */
+    box_with_label (80, 0, 90, 10, 0.55f, 4),   /* a new item */
+  };
+  GnetBox f3[] = {
+    box_with_label (1, 0, 11, 10, 0.5f, 2),     /* A, as c again */
+    box_with_label (0, 0, 10, 10, 0.46f, 1),    /* also on A, weaker */
+  };
+  GnetBox f4[] = {
+    box_with_label (1, 0, 11, 10, 0.5f, 2),
+  };
+  GnetBox same[] = {
+    box_with_label (0, 0, 10, 10, 0.4f, 1),
+    box_with_label (1, 0, 11, 10, 0.6f, 2),
+  };
+
+  f2[0].n_alternatives = 1;
+  f2[0].alternatives[0].class_id = 1;
+  f2[0].alternatives[0].confidence = 0.3f;
+  f2[0].alternatives[0].label = "b";
+  gnet__track_init (&t, 4, 5);
+
+  /* The first frame has nothing to continue. */
+  g_assert_cmpuint (gnet__track_smooth (&t, f1, 2, 0.5f, 0.2f, labels), ==, 2);
+  g_assert_cmpint (f1[0].class_id, ==, 1);
+  g_assert_cmpfloat (f1[0].confidence, ==, 0.9f);
+  g_assert_cmpint (f1[1].class_id, ==, 3);
+  g_assert_cmpfloat (f1[1].confidence, ==, 0.8f);
+
+  /* B: 0.5 x 0.8 + 0.5 x 0.7; A: b 0.5 x 0.9 + 0.5 x 0.3 = 0.6, c 0.5 x
+   * 0.6 = 0.3 (its class is b again, c an alternative); the new item as
+   * it is; strongest first. */
+  g_assert_cmpuint (gnet__track_smooth (&t, f2, 3, 0.5f, 0.2f, labels), ==, 3);
+  g_assert_cmpint (f2[0].class_id, ==, 3);
+  g_assert_cmpfloat_with_epsilon (f2[0].confidence, 0.75, 1e-6);
+  g_assert_cmpfloat (f2[0].x0, ==, 41.0f);      /* boxes are not smoothed */
+  g_assert_cmpuint (f2[0].n_alternatives, ==, 0);
+  g_assert_cmpint (f2[1].class_id, ==, 1);
+  g_assert_cmpstr (f2[1].label, ==, "b");
+  g_assert_cmpfloat_with_epsilon (f2[1].confidence, 0.6, 1e-6);
+  g_assert_cmpuint (f2[1].n_alternatives, ==, 1);
+  g_assert_cmpint (f2[1].alternatives[0].class_id, ==, 2);
+  g_assert_cmpstr (f2[1].alternatives[0].label, ==, "c");
+  g_assert_cmpfloat_with_epsilon (f2[1].alternatives[0].confidence, 0.3, 1e-6);
+  g_assert_cmpfloat_with_epsilon (f2[1].objectness, 0.9, 1e-6);
+  g_assert_cmpfloat (f2[1].x0, ==, 1.0f);
+  g_assert_cmpint (f2[2].class_id, ==, 4);
+  g_assert_cmpfloat (f2[2].confidence, ==, 0.55f);
+
+  /* A as c: b 0.3, c 0.4, under the threshold 0.45: dropped.  The weaker
+   * box on A finds A taken and stays as it is. */
+  g_assert_cmpuint (gnet__track_smooth (&t, f3, 2, 0.5f, 0.45f, labels), ==, 1);
+  g_assert_cmpint (f3[0].class_id, ==, 1);
+  g_assert_cmpfloat (f3[0].confidence, ==, 0.46f);
+  g_assert_cmpfloat (f3[0].x0, ==, 0.0f);
+
+  /* ... but A was remembered: c 0.5 x 0.4 + 0.5 x 0.5, b 0.5 x 0.3 (the
+   * weaker box, (0, 0, 10, 10) b 0.46, overlaps A's box less than A's
+   * own remembered box does; either way A continues). */
+  g_assert_cmpuint (gnet__track_smooth (&t, f4, 1, 0.5f, 0.2f, labels), ==, 1);
+  g_assert_cmpint (f4[0].class_id, ==, 2);
+  g_assert_cmpfloat_with_epsilon (f4[0].confidence, 0.45, 1e-6);
+  g_assert_cmpuint (f4[0].n_alternatives, ==, 0);
+
+  /* After a reset nothing continues; smoothing 0 changes nothing, not even
+   * the order. */
+  gnet__track_reset (&t);
+  f4[0] = box_with_label (1, 0, 11, 10, 0.5f, 2);
+  g_assert_cmpuint (gnet__track_smooth (&t, f4, 1, 0.5f, 0.2f, labels), ==, 1);
+  g_assert_cmpfloat (f4[0].confidence, ==, 0.5f);
+  g_assert_cmpuint (gnet__track_smooth (&t, same, 2, 0.0f, 0.5f, labels), ==,
+      2);
+  g_assert_cmpfloat (same[0].confidence, ==, 0.4f);
+  g_assert_cmpint (same[1].class_id, ==, 2);
+
+  /* At most `capacity` objects are taken. */
+  {
+    GnetBox many[6];
+
+    for (guint i = 0; i < G_N_ELEMENTS (many); i++)
+      many[i] = box_with_label (20.0f * i, 0, 20.0f * i + 10, 10, 0.9f, 0);
+    g_assert_cmpuint (gnet__track_smooth (&t, many, 6, 0.5f, 0.2f, labels),
+        ==, 4);
+  }
+  gnet__track_clear (&t);
+}
+
 static int
 by_confidence (const void *pa, const void *pb)
 {
@@ -1799,6 +1901,8 @@ test_settings_errors (void)
   BAD (threshold, 1.1f, "threshold");
   BAD (iou_threshold, 2.0f, "iou");
   BAD (max_detections, 0, "max detections");
+  BAD (smoothing, 1.0f, "smoothing");
+  BAD (smoothing, -0.5f, "smoothing");
   BAD (mode, GNET_DETECT_MODE_COUNT, "mode");
   BAD (refine, GNET_REFINE_COUNT, "refine");
   BAD (color_order, GNET_COLOR_ORDER_COUNT, "color");
@@ -1883,6 +1987,7 @@ main (int argc, char **argv)
   g_test_add_func ("/detect/nms-random", test_nms_random);
   g_test_add_func ("/detect/vote", test_vote);
   g_test_add_func ("/detect/group", test_group);
+  g_test_add_func ("/detect/track", test_track);
   g_test_add_func ("/detect/labels", test_labels);
   g_test_add_func ("/detect/image/formats", test_image_formats);
   g_test_add_func ("/detect/image/resample", test_image_resample);

@@ -9,6 +9,7 @@
  * googlenetdetect -> appsink.
  */
 #include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
 #include <gst/app/app.h>
 #include <gst/video/video.h>
 #include <json-glib/json-glib.h>
@@ -718,6 +719,95 @@ GST_START_TEST (test_threshold_and_classes_while_playing)
 
 GST_END_TEST;
 
+/* ------------------------------------------------------------------------ */
+/* Smoothing                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* The most confident detection's confidence, -1 without any. */
+static gdouble
+best_confidence (GstBuffer * buf)
+{
+  gdouble best = -1.0;
+  Rois rois;
+  guint i;
+
+  get_rois (buf, &rois);
+  for (i = 0; i < rois.n; i++) {
+    GstStructure *s = gst_video_region_of_interest_meta_get_param
+        (rois.metas[i], "detection");
+    gdouble conf;
+
+    fail_unless (gst_structure_get_double (s, "confidence", &conf));
+    best = MAX (best, conf);
+  }
+  return best;
+}
+
+/* GstHarness on the element alone: optionally frame `first`, optionally a
+ * flush, then frame `second`; returns the best confidence on the second
+ * frame. */
+static gdouble
+confidence_after (const gchar * smoothing, const Square * before,
+    gboolean flush, Square after)
+{
+  gchar *desc = g_strdup_printf ("googlenetdetect model=\"%s\" draw=false "
+      "threshold=0.3 smoothing=%s", red_model, smoothing);
+  GstHarness *h = gst_harness_new_parse (desc);
+  GstBuffer *out;
+  gdouble conf;
+
+  /* not live, so the element detects on every frame in order */
+  gst_harness_set_live (h, FALSE);
+  gst_harness_set_src_caps_str (h, "video/x-raw,format=RGB,width=160,"
+      "height=120,framerate=30/1");
+  if (before) {
+    fail_unless_equals_int (gst_harness_push (h,
+            make_frame (GST_VIDEO_FORMAT_RGB, 160, 120, *before)), GST_FLOW_OK);
+    out = gst_harness_pull (h);
+    fail_unless (best_confidence (out) > 0.99);
+    gst_buffer_unref (out);
+  }
+  if (flush) {
+    GstSegment segment;
+
+    fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+    fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+    gst_segment_init (&segment, GST_FORMAT_TIME);
+    fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
+  }
+  fail_unless_equals_int (gst_harness_push (h,
+          make_frame (GST_VIDEO_FORMAT_RGB, 160, 120, after)), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  conf = best_confidence (out);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+  g_free (desc);
+  return conf;
+}
+
+/* A square wholly inside a window (red 0.999) then a smaller one at the
+ * same place, which no window covers much more than 70% of (red about
+ * 0.75): smoothed, the second frame's confidence lies between the two;
+ * without smoothing, or after a flush (a seek), it is the second frame's
+ * own. */
+GST_START_TEST (test_smoothing)
+{
+  Square big = { 60, 40, 40 }, small = { 62, 42, 28 };
+  gdouble alone, smoothed, unsmoothed, flushed;
+
+  alone = confidence_after ("0.5", NULL, FALSE, small);
+  fail_unless (alone > 0.5 && alone < 0.95, "%f", alone);
+  smoothed = confidence_after ("0.5", &big, FALSE, small);
+  fail_unless (smoothed > alone + 0.02 && smoothed < 1.0, "%f after %f",
+      smoothed, alone);
+  unsmoothed = confidence_after ("0", &big, FALSE, small);
+  fail_unless_equals_float (unsmoothed, alone);
+  flushed = confidence_after ("0.5", &big, TRUE, small);
+  fail_unless_equals_float (flushed, alone);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_inference_interval)
 {
   Run *run = run_new (red_model, GST_VIDEO_FORMAT_BGR, 160, 120,
@@ -832,7 +922,7 @@ GST_START_TEST (test_property_defaults)
 {
   GstElement *det = gst_element_factory_make ("googlenetdetect", NULL);
   gchar *model, *results;
-  gdouble threshold, stride, iou, group_iou, results_threshold;
+  gdouble threshold, stride, iou, group_iou, results_threshold, smoothing;
   guint max_det, interval;
   guint64 max_age;
   gboolean draw, message, async;
@@ -844,7 +934,7 @@ GST_START_TEST (test_property_defaults)
       "max-detections", &max_det, "draw",
       &draw, "message", &message, "async", &async, "max-age", &max_age,
       "inference-interval", &interval, "results-file", &results,
-      "results-threshold", &results_threshold, NULL);
+      "results-threshold", &results_threshold, "smoothing", &smoothing, NULL);
   fail_unless (model != NULL
       && g_str_has_suffix (model, "samples/models/default.onnx"));
   fail_unless_equals_float (threshold, 0.5);
@@ -857,6 +947,7 @@ GST_START_TEST (test_property_defaults)
   fail_unless_equals_int (interval, 1);
   fail_unless (results == NULL);
   fail_unless_equals_float (results_threshold, -1.0);
+  fail_unless_equals_float (smoothing, 0.8);
 
   /* Changeable while playing: exactly the documented ones. */
   pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (det), "threshold");
@@ -867,6 +958,8 @@ GST_START_TEST (test_property_defaults)
   pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (det), "classes");
   fail_unless (pspec->flags & GST_PARAM_MUTABLE_PLAYING);
   pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (det), "draw");
+  fail_unless (pspec->flags & GST_PARAM_MUTABLE_PLAYING);
+  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (det), "smoothing");
   fail_unless (pspec->flags & GST_PARAM_MUTABLE_PLAYING);
   pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (det), "model");
   fail_if (pspec->flags & GST_PARAM_MUTABLE_PLAYING);
@@ -1141,6 +1234,7 @@ googlenetdetect_suite (void)
   tcase_add_test (tc, test_alternatives);
   tcase_add_test (tc, test_threshold_and_classes_while_playing);
   tcase_add_test (tc, test_inference_interval);
+  tcase_add_test (tc, test_smoothing);
   tcase_add_test (tc, test_bad_models);
   tcase_add_test (tc, test_bad_properties);
   tcase_add_test (tc, test_async_detections_and_max_age);
