@@ -97,6 +97,12 @@ gboolean gnet__cam_box (GnetCam * cam, const gfloat * weights,
 /* nms.c                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/* Adds class k of probability p to a list of at most cap classes kept
+ * strongest first (top, conf; *n_top of them): inserted in order, ties
+ * after the equal ones, the weakest falling off when the list is full. */
+void gnet__top_insert (gint * top, gfloat * conf, guint * n_top, guint cap,
+    gint k, gfloat p);
+
 /* Sorts strongest first (ties broken on class, then position), without
  * allocating. */
 void gnet__boxes_sort (GnetBox * boxes, guint n);

@@ -1420,27 +1420,15 @@ consider (GnetDetector * d, Lane * ln, const Level * l, gint n, gint j,
 {
   gint top[CLASSES_PER_WINDOW];
   gfloat conf[CLASSES_PER_WINDOW];
-  gint n_top = 0;
+  guint n_top = 0;
   gfloat rb[4] = { 0, 0, d->in_w, d->in_h };
 
   for (guint k = 0; k < d->n_classes; k++) {
     gfloat p = ln->scores[(gsize) k * n + j];
-    gint i;
 
     if ((gint) k == d->background || !d->keep[k] || !(p >= d->threshold))
       continue;
-    if (n_top == CLASSES_PER_WINDOW && p <= conf[n_top - 1])
-      continue;
-    /* insertion into the descending list, the weakest falling off */
-    i = MIN (n_top, CLASSES_PER_WINDOW - 1);
-    while (i > 0 && conf[i - 1] < p) {
-      conf[i] = conf[i - 1];
-      top[i] = top[i - 1];
-      i--;
-    }
-    conf[i] = p;
-    top[i] = k;
-    n_top = MIN (n_top + 1, CLASSES_PER_WINDOW);
+    gnet__top_insert (top, conf, &n_top, CLASSES_PER_WINDOW, k, p);
   }
   if (n_top == 0)
     return;
@@ -1453,7 +1441,7 @@ consider (GnetDetector * d, Lane * ln, const Level * l, gint n, gint j,
   if (d->refine == GNET_REFINE_CAM && wf != NULL)
     refine_cam (d, ln, top[0], wf, rb);
 
-  for (gint i = 0; i < n_top && ln->n_boxes < ln->box_capacity; i++) {
+  for (guint i = 0; i < n_top && ln->n_boxes < ln->box_capacity; i++) {
     GnetBox *box;
 
     box = &ln->boxes[ln->n_boxes++];

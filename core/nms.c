@@ -66,6 +66,25 @@ sift_down (GnetBox * boxes, guint root, guint n)
   }
 }
 
+void
+gnet__top_insert (gint * top, gfloat * conf, guint * n_top, guint cap,
+    gint k, gfloat p)
+{
+  guint i;
+
+  if (*n_top == cap && p <= conf[cap - 1])
+    return;
+  i = MIN (*n_top, cap - 1);
+  while (i > 0 && conf[i - 1] < p) {
+    conf[i] = conf[i - 1];
+    top[i] = top[i - 1];
+    i--;
+  }
+  conf[i] = p;
+  top[i] = k;
+  *n_top = MIN (*n_top + 1, cap);
+}
+
 /* Heapsort rather than qsort(): glibc's qsort may malloc a merge buffer,
  * and this runs on every frame. */
 void

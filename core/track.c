@@ -91,24 +91,10 @@ read_probabilities (GnetBox * b, const gfloat * p, guint n_classes,
   gdouble sum = 0.0;
 
   for (guint k = 0; k < n_classes; k++) {
-    guint i;
-
     if (!(p[k] > 0.0f))
       continue;
     sum += p[k];
-    if (n_top == G_N_ELEMENTS (top) && p[k] <= conf[n_top - 1])
-      continue;
-    /* insertion into the descending list, the weakest falling off; ties
-     * keep the lower class first */
-    i = MIN (n_top, G_N_ELEMENTS (top) - 1);
-    while (i > 0 && conf[i - 1] < p[k]) {
-      conf[i] = conf[i - 1];
-      top[i] = top[i - 1];
-      i--;
-    }
-    conf[i] = p[k];
-    top[i] = k;
-    n_top = MIN (n_top + 1, G_N_ELEMENTS (top));
+    gnet__top_insert (top, conf, &n_top, G_N_ELEMENTS (top), k, p[k]);
   }
   if (n_top == 0) {
     /* nothing above 0: the object keeps its class, with no confidence */
