@@ -68,11 +68,14 @@
  *
  * Threads: with two, dense mode runs the pyramid levels on two lanes at
  * once (the largest level on one, the others on the other, split where
- * their MACs balance best), each lane single-threaded; splitting every
- * layer between two threads instead left them waiting on each other at
- * each small layer (the element ran the sample at 36 fps that way, 73 with
- * lanes).  Otherwise, and in crops mode, levels run one after another and
- * each layer is split between the threads.
+ * their MACs balance best); splitting every layer between two threads
+ * instead left them waiting on each other at each small layer (the
+ * element ran the sample at 36 fps that way, 73 with lanes).  The lanes
+ * rarely balance (the largest level is about two thirds of the MACs), so
+ * the busier lane splits its layers in two parts and the other lane's
+ * thread, done with its own levels, helps with them.  Otherwise, and in
+ * crops mode, levels run one after another and each layer is split
+ * between the threads.
  *
  * Memory: everything that depends on the frame size (levels, sessions'
  * plans, buffers) is set up on the first frame of a size; later frames of
@@ -143,14 +146,15 @@ typedef struct
 } Level;
 
 /* The levels of a frame run on one lane, or on two at once: with two
- * threads, running the levels side by side (each single-threaded) beats
- * splitting every layer between the threads, whose small layers leave a
- * thread waiting.  A lane owns the working memory of the levels it runs. */
+ * threads, running the levels side by side beats splitting every layer
+ * between the threads, whose small layers leave a thread waiting.  A lane
+ * owns the working memory of the levels it runs. */
 #define MAX_LANES 2
 
 typedef struct
 {
   guint first_level, end_level; /* levels first .. end - 1 */
+  guint parts;                  /* its layers and resampling split in */
   gfloat *scratch;              /* resampling */
   gfloat *pixels;               /* one level, planar */
   gfloat *rowsum;               /* dense: horizontal window sums */
@@ -1174,16 +1178,21 @@ setup_level (GnetDetector * d, Level * l, gint width, gint height,
 
 /* Which levels each lane runs: with two threads in dense mode, two lanes,
  * the first taking the levels up to the split that best balances their
- * MACs (in order, so the boxes come in the same order as on one lane). */
+ * MACs (in order, so the boxes come in the same order as on one lane).
+ * The busier lane splits its layers and its resampling in two parts: the
+ * other lane's thread, once done with its own levels, helps with them
+ * (gnet__parallel_run_helped).  One lane alone splits them in one part
+ * per thread. */
 static void
 assign_lanes (GnetDetector * d)
 {
-  guint64 total = 0, before = 0, best = G_MAXUINT64;
+  guint64 total = 0, before = 0, best = G_MAXUINT64, first = 0;
   guint split = d->n_levels, n_active = 0;
 
   d->n_lanes = 1;
   d->lanes[0].first_level = 0;
   d->lanes[0].end_level = d->n_levels;
+  d->lanes[0].parts = d->n_parts;
   for (guint i = 0; i < d->n_levels; i++)
     if (d->levels[i].active) {
       total += gnet_session_get_macs (d->levels[i].session);
@@ -1200,6 +1209,7 @@ assign_lanes (GnetDetector * d)
     if (before > 0 && before < total && cost < best) {
       best = cost;
       split = i + 1;
+      first = before;
     }
   }
   if (split >= d->n_levels)
@@ -1208,15 +1218,8 @@ assign_lanes (GnetDetector * d)
   d->lanes[0].end_level = split;
   d->lanes[1].first_level = split;
   d->lanes[1].end_level = d->n_levels;
-}
-
-/* Parts a lane splits its layers and its resampling into: one per thread
- * when it runs alone, none when the lanes run side by side (each lane is
- * then one thread). */
-static guint
-lane_parts (const GnetDetector * d)
-{
-  return d->n_lanes > 1 ? 1 : d->n_parts;
+  d->lanes[0].parts = first * 2 >= total ? 2 : 1;
+  d->lanes[1].parts = 3 - d->lanes[0].parts;
 }
 
 static gboolean
@@ -1238,11 +1241,14 @@ setup_frame (GnetDetector * d, gint width, gint height, GError ** error)
     }
   }
   assign_lanes (d);
-  for (guint i = 0; i < d->n_levels; i++)
-    gnet__session_set_n_threads (d->levels[i].session, (gint) lane_parts (d));
   for (guint k = 0; k < d->n_lanes; k++) {
     Lane *ln = &d->lanes[k];
     gsize pixels = 0, positions = 0, rowsum = 0, boxes = 0;
+
+    /* side by side, OpenBLAS (the fallback convolution's) on one thread */
+    for (guint i = ln->first_level; i < ln->end_level; i++)
+      gnet__session_set_n_threads (d->levels[i].session, (gint) ln->parts,
+          d->n_lanes > 1 ? 1 : (gint) ln->parts);
 
     for (guint i = ln->first_level; i < ln->end_level; i++) {
       Level *l = &d->levels[i];
@@ -1261,7 +1267,7 @@ setup_frame (GnetDetector * d, gint width, gint height, GError ** error)
       boxes += n * CLASSES_PER_WINDOW;
     }
     ln->scratch = g_new (gfloat, gnet__image_resample_scratch (width,
-            lane_parts (d)));
+            ln->parts));
     ln->pixels = g_new (gfloat, MAX (1, pixels));
     if (d->mode == GNET_DETECT_MODE_CROPS)
       batch = MAX (batch, positions);
@@ -1617,7 +1623,7 @@ run_lane (GnetDetector * d, Lane * ln, gint width, gint height)
     if (!l->active)
       continue;
     gnet__image_resample (d->frame, width, height, &l->ax, &l->ay, &d->norm,
-        ln->scratch, lane_parts (d), ln->pixels);
+        ln->scratch, ln->parts, ln->pixels);
     ok = d->mode == GNET_DETECT_MODE_DENSE ? run_dense (d, ln, l, &ln->error)
         : run_crops (d, ln, l, &ln->error);
     if (!ok)
@@ -1631,9 +1637,10 @@ typedef struct
   gint width, height;
 } LaneRun;
 
-/* One part per lane, on the worker pool.  The lanes' sessions are set to
- * one thread (assign_lanes), so their operators do not split their work;
- * were they to try, they would find the pool busy and run inline. */
+/* One part per lane, on the worker pool.  The busier lane's operators
+ * split their work in two parts (assign_lanes), which the other lane's
+ * thread helps with once its own levels are done; the other lane's
+ * operators do not split theirs. */
 static void
 run_lane_part (gpointer data, guint index, guint n)
 {
@@ -1671,7 +1678,7 @@ gnet_detector_process (GnetDetector * d, const GnetImage * image,
   if (d->n_lanes > 1 && openblas_get_num_threads () != 1)
     openblas_set_num_threads (1);
   /* one lane runs inline, without the pool */
-  gnet__parallel_run (d->n_lanes, run_lane_part, &run);
+  gnet__parallel_run_helped (d->n_lanes, run_lane_part, &run);
   /* the lanes' boxes in level order, in the first lane's array */
   d->n_boxes = 0;
   d->last_macs = 0;

@@ -225,6 +225,7 @@ struct _GnetSession
 {
   GnetModel *model;
   gint n_threads;
+  gint blas_threads;            /* OpenBLAS's threads during a run */
   guint n_outputs;
   gint *output_values;          /* value index of each session output */
   GnetTensor *outputs;          /* what gnet_session_get_output returns */
@@ -252,7 +253,11 @@ gboolean gnet__session_plan (GnetSession * session,
 void gnet__session_clear_plan (GnetSession * session);
 /* How many parts the session's operators split their work into from now
  * on (the plan does not depend on it). */
-void gnet__session_set_n_threads (GnetSession * session, gint n_threads);
+/* Parts the session's operators split their work into, and the threads
+ * OpenBLAS may use meanwhile (a detector's lanes split a level's layers
+ * with the helping lane, but keep OpenBLAS to one thread). */
+void gnet__session_set_n_threads (GnetSession * session, gint n_threads,
+    gint blas_threads);
 
 /* ------------------------------------------------------------------------ */
 /* Worker pool for the operators (parallel.c)                               */
@@ -266,6 +271,11 @@ typedef void (*GnetParallelFunc) (gpointer data, guint index, guint n);
  * done.  Creates no thread after the first calls and allocates nothing;
  * when another session is using the pool, the parts run in the caller. */
 void gnet__parallel_run (guint n, GnetParallelFunc func, gpointer data);
+/* The same, for parts that split their own work in turn (the detector's
+ * lanes): a part's gnet__parallel_run () is helped by the threads that
+ * have finished their parts of this run. */
+void gnet__parallel_run_helped (guint n, GnetParallelFunc func,
+    gpointer data);
 
 /* ------------------------------------------------------------------------ */
 /* Loading internals                                                        */

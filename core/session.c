@@ -47,6 +47,7 @@ gnet_session_new_with_outputs (GnetModel * model,
   s = g_new0 (GnetSession, 1);
   s->model = gnet_model_ref (model);
   s->n_threads = n_threads > 0 ? n_threads : (gint) g_get_num_processors ();
+  s->blas_threads = s->n_threads;
   if (output_names == NULL) {
     s->n_outputs = model->outputs->len;
     s->output_values = g_new (gint, MAX (1, s->n_outputs));
@@ -151,8 +152,8 @@ gnet_session_run (GnetSession * s, const GnetTensor * inputs, guint n_inputs,
     if (bytes > 0 && view->data != inputs[i].data)
       memcpy (view->data, inputs[i].data, bytes);
   }
-  if (openblas_get_num_threads () != s->n_threads)
-    openblas_set_num_threads (s->n_threads);
+  if (openblas_get_num_threads () != s->blas_threads)
+    openblas_set_num_threads (s->blas_threads);
   gnet__run_threads = s->n_threads;
   for (guint i = 0; i < s->n_steps; i++) {
     GnetStep *st = &s->steps[i];
@@ -217,7 +218,9 @@ gnet_session_get_n_threads (const GnetSession * s)
 }
 
 void
-gnet__session_set_n_threads (GnetSession * s, gint n_threads)
+gnet__session_set_n_threads (GnetSession * s, gint n_threads,
+    gint blas_threads)
 {
   s->n_threads = n_threads > 0 ? n_threads : (gint) g_get_num_processors ();
+  s->blas_threads = blas_threads > 0 ? blas_threads : s->n_threads;
 }

@@ -10,6 +10,7 @@
  */
 #include "gnet.h"
 #include "detect-private.h"
+#include "gnet-private.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
@@ -1015,6 +1016,74 @@ test_strategies_agree (void)
   gnet_model_unref (m);
 }
 
+/* The pool's helped runs (the lanes): a part's own parallel runs are
+ * helped by the thread that has finished its part, each inner part runs
+ * exactly once, and outside a helped run a nested run stays in its
+ * thread. */
+#define HELP_PARTS 8
+
+typedef struct
+{
+  gint ran[HELP_PARTS];
+  GThread *owner;               /* the thread of the part that splits */
+  gint elsewhere;               /* inner parts run by another thread */
+  gboolean helped;
+  gboolean ok;
+} HelpRun;
+
+static void
+help_inner_part (gpointer data, guint i, guint n)
+{
+  HelpRun *h = data;
+
+  g_assert_cmpuint (n, ==, HELP_PARTS);
+  g_atomic_int_inc (&h->ran[i]);
+  if (g_thread_self () != h->owner)
+    g_atomic_int_inc (&h->elsewhere);
+  /* long enough for the other thread to claim a part */
+  g_usleep (200);
+}
+
+static void
+help_outer_part (gpointer data, guint i, guint n)
+{
+  HelpRun *h = data;
+  gint64 until = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  g_assert_cmpuint (n, ==, 2);
+  if (i == 1)
+    return;                     /* done at once: its thread helps part 0 */
+  h->owner = g_thread_self ();
+  h->ok = TRUE;
+  /* Until another thread has run an inner part (helped), or a few
+   * rounds (not helped); every round must run every part once. */
+  for (gint round = 0; h->ok; round++) {
+    memset (h->ran, 0, sizeof h->ran);
+    gnet__parallel_run (HELP_PARTS, help_inner_part, h);
+    for (guint k = 0; k < HELP_PARTS; k++)
+      h->ok = h->ok && g_atomic_int_get (&h->ran[k]) == 1;
+    if (h->helped ? g_atomic_int_get (&h->elsewhere) > 0
+        || g_get_monotonic_time () > until : round == 4)
+      break;
+  }
+}
+
+static void
+test_lanes_help (void)
+{
+  HelpRun h = { 0 };
+
+  h.helped = TRUE;
+  gnet__parallel_run_helped (2, help_outer_part, &h);
+  g_assert_true (h.ok);
+  g_assert_cmpint (h.elsewhere, >, 0);
+
+  memset (&h, 0, sizeof h);
+  gnet__parallel_run (2, help_outer_part, &h);
+  g_assert_true (h.ok);
+  g_assert_cmpint (h.elsewhere, ==, 0);
+}
+
 /* Two threads run the pyramid levels on two lanes side by side (dense
  * mode); the boxes must be exactly those of one thread, in order. */
 static void
@@ -1997,6 +2066,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/detect/scene/crops",
       GINT_TO_POINTER (GNET_DETECT_MODE_CROPS), test_detect_scene);
   g_test_add_func ("/detect/strategies-agree", test_strategies_agree);
+  g_test_add_func ("/detect/lanes-help", test_lanes_help);
   g_test_add_func ("/detect/lanes-agree", test_lanes_agree);
   g_test_add_func ("/detect/no-head", test_no_head);
   g_test_add_func ("/detect/box-head", test_box_head);

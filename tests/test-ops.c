@@ -444,10 +444,30 @@ test_conv (void)
     {1, 2, 3, 3, 2, 5, 5, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, TRUE},
   };
 
+  /* Tall outputs, which two threads split into bands of rows, each
+   * unfolded a tile at a time (a last tile of a few rows, groups, a batch);
+   * three threads' tiles do not fit the scratch and take the rows of one
+   * tile at a time instead. */
+  static const ConvCase tall[] = {
+    {1, 64, 40, 48, 16, 3, 3, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, TRUE,
+        TRUE},
+    {2, 32, 30, 64, 8, 3, 3, 2, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, TRUE},
+    {1, 8, 36, 40, 12, 5, 5, 1, {1, 1}, {1, 1}, {2, 2, 2, 2}, NULL, FALSE,
+        TRUE},
+  };
+
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
     g_test_message ("conv case %u", i);
     run_conv_case (&cases[i]);
   }
+  for (gint threads = 1; threads <= 3; threads++) {
+    gnet__run_threads = threads;
+    for (guint i = 0; i < G_N_ELEMENTS (tall); i++) {
+      g_test_message ("tall conv case %u, %d threads", i, threads);
+      run_conv_case (&tall[i]);
+    }
+  }
+  gnet__run_threads = 0;
 }
 
 static void

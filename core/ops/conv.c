@@ -338,6 +338,8 @@ typedef struct
   GnetSgemm g;                  /* B is the scratch, or x when pointwise */
   gint64 r0, r1;                /* output rows of the tile */
   gboolean pointwise;
+  gint64 band_rows;             /* part_band: rows a tile, and */
+  gint64 band_floats;           /* the scratch each part has */
 } ConvJob;
 
 /* [*lo, *hi) of part i of n of [0, len), in steps of `grain`. */
@@ -365,6 +367,30 @@ part_rows (gpointer data, guint i, guint n)
   im2col (j->x, j->s, j->w, 0, j->s->cg, j->r0 + ra, j->r0 + rb,
       (gfloat *) j->g.b + ra * wo, j->g.ldb);
   gnet__sgemm (&j->g, 0, j->g.m, ra * wo, rb * wo);
+}
+
+/* Tall outputs: each part takes a band of output rows [r0, r1) and runs
+ * its tiles one after another in its own share of the scratch, so the
+ * parts meet once per convolution instead of once per tile. */
+static void
+part_band (gpointer data, guint i, guint n)
+{
+  const ConvJob *j = data;
+  const gint64 wo = j->s->wo;
+  gfloat *col = (gfloat *) j->g.b + i * j->band_floats;
+  gint64 lo, hi;
+
+  split (j->r1 - j->r0, 1, i, n, &lo, &hi);
+  for (gint64 r = j->r0 + lo; r < j->r0 + hi; r += j->band_rows) {
+    GnetSgemm g = j->g;
+    gint64 r1 = MIN (r + j->band_rows, j->r0 + hi);
+
+    g.n = g.ldb = (r1 - r) * wo;
+    g.b = col;
+    g.c += (r - j->r0) * wo;
+    im2col (j->x, j->s, j->w, 0, j->s->cg, r, r1, col, g.ldb);
+    gnet__sgemm (&g, 0, g.m, 0, g.n);
+  }
 }
 
 /* Pointwise: column panels split among the parts. */
@@ -463,6 +489,20 @@ conv_forward_fast (const GnetNode * node, const GnetView * in,
         j.g.b = j.x;
         j.g.c = yg;
         run_job (&j, threads);
+        continue;
+      }
+      /* Tall enough for a band of several column panels per part, and a
+       * tile per part fits the scratch: bands (part_band). */
+      if (threads > 1 && s.ho >= 2 * (gint64) threads
+          && s.ho / threads * s.wo >= 4 * GNET_SGEMM_NR
+          && threads * rows <= tile_rows (&s)) {
+        j.r0 = 0;
+        j.r1 = s.ho;
+        j.band_rows = rows;
+        j.band_floats = k * rows * s.wo;
+        j.g.b = scratch;
+        j.g.c = yg;
+        gnet__parallel_run (threads, part_band, &j);
         continue;
       }
       for (j.r0 = 0; j.r0 < s.ho; j.r0 += rows) {
