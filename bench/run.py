@@ -29,6 +29,10 @@ CASES = [
      "1,3,480,640"),
     ("torchvision 224x224", "tv-googlenet.onnx", "1,3,224,224"),
     ("torchvision 480x640", "tv-googlenet.onnx", "1,3,480,640"),
+    # the element's own network on its largest pyramid level (dense mode,
+    # default windows, 640x480 frames) and on a batch of crops
+    ("default level 288x384", "default-features.onnx", "1,3,288,384"),
+    ("default 64 crops 48x48", "default-features.onnx", "64,3,48,48"),
 ]
 ENGINES = ["gnet", "ort", "opencv"]
 

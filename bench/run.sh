@@ -23,7 +23,8 @@ fi
 
 mkdir -p "$out"
 if [ ! -f "$out/tv-googlenet.onnx" ] || [ ! -f "$out/caffe-googlenet.onnx" ] \
-    || [ ! -f "$out/caffe-googlenet-features.onnx" ]; then
+    || [ ! -f "$out/caffe-googlenet-features.onnx" ] \
+    || [ ! -f "$out/default-features.onnx" ]; then
   /usr/bin/python3 "$here/make_models.py" "$out"
 fi
 

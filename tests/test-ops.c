@@ -447,8 +447,15 @@ test_conv (void)
   /* Tall outputs, which two threads split into bands of rows, each
    * unfolded a tile at a time (a last tile of a few rows, groups, a batch);
    * three threads' tiles do not fit the scratch and take the rows of one
-   * tile at a time instead. */
+   * tile at a time instead.  Batches of small images, which two threads
+   * split by image (three threads' tiles do not fit: each image's layers
+   * are split instead; pointwise needs no scratch and always splits by
+   * image). */
   static const ConvCase tall[] = {
+    {8, 16, 12, 12, 24, 3, 3, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, TRUE,
+        TRUE},
+    {5, 16, 12, 12, 24, 1, 1, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}, NULL, TRUE,
+        TRUE},
     {1, 64, 40, 48, 16, 3, 3, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, TRUE,
         TRUE},
     {2, 32, 30, 64, 8, 3, 3, 2, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, TRUE},

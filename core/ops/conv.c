@@ -109,6 +109,18 @@ fast_tile_rows (const ConvShape * s)
   return tile_rows_for (s, CONV_FAST_TILE_BYTES, CONV_FAST_TILE_MIN_N);
 }
 
+/* The scratch, in floats: a tile of either size, or two threads' fast
+ * tiles side by side (part_band, part_batch). */
+static gint64
+scratch_floats (const ConvShape * s)
+{
+  gint64 k = s->cg * s->kh * s->kw;
+
+  if (s->pointwise)
+    return 0;
+  return k * s->wo * MAX (tile_rows (s), 2 * fast_tile_rows (s));
+}
+
 static gboolean
 conv_infer (const GnetNode * node, const GnetView * in, GnetView * out,
     GnetOpCost * cost, GError ** error)
@@ -146,8 +158,7 @@ conv_infer (const GnetNode * node, const GnetView * in, GnetView * out,
   out[0].dims[2] = s.ho;
   out[0].dims[3] = s.wo;
   cost->macs = (guint64) s.n * s.m * s.ho * s.wo * s.cg * s.kh * s.kw;
-  cost->scratch_bytes = s.pointwise ? 0 :
-      (gsize) (s.cg * s.kh * s.kw * tile_rows (&s) * s.wo) * sizeof (gfloat);
+  cost->scratch_bytes = (gsize) scratch_floats (&s) * sizeof (gfloat);
   return TRUE;
 
   /* ERRORS */
@@ -448,72 +459,119 @@ run_job (ConvJob * j, guint threads)
   gnet__parallel_run (threads, part_m, j);
 }
 
+/* One call of the forward pass, as conv_image and the batch's parts see
+ * it. */
+typedef struct
+{
+  const GnetNode *node;
+  const ConvShape *s;
+  const gfloat *x, *wt, *bias;
+  gfloat *y;
+  gint64 bstride, mg, k, hwo, rows;
+  gfloat *scratch;
+} ConvCall;
+
+/* Image b of the batch, its layers split in `threads` parts, unfolding into
+ * `scratch` (a fast tile's worth per part). */
+static void
+conv_image (const ConvCall * c, gint64 b, guint threads, gfloat * scratch)
+{
+  const ConvParams *p = c->node->params;
+  const ConvShape *s = c->s;
+  gfloat *yb = c->y + b * c->bstride;
+
+  for (gint64 g = 0; g < p->group; g++) {
+    ConvJob j = {
+      .s = s,.w = &p->w,
+      .x = c->x + (b * s->c + g * s->cg) * s->h * s->w,
+      .pointwise = s->pointwise,
+      .g = {
+            .m = c->mg,.k = c->k,
+            .a = c->wt + g * c->mg * c->k,
+            .ldc = c->hwo,
+            .bias = c->bias ? c->bias + g * c->mg : NULL,
+            .relu = c->node->fuse_relu,
+          },
+    };
+    gfloat *yg = yb + g * c->mg * c->hwo;
+
+    if (s->pointwise) {
+      j.g.n = j.g.ldb = c->hwo;
+      j.g.b = j.x;
+      j.g.c = yg;
+      run_job (&j, threads);
+      continue;
+    }
+    /* Tall enough for a band of several column panels per part: bands
+     * (part_band). */
+    if (threads > 1 && s->ho >= 2 * (gint64) threads
+        && s->ho / threads * s->wo >= 4 * GNET_SGEMM_NR
+        && threads * c->k * c->rows * s->wo <= scratch_floats (s)) {
+      j.r0 = 0;
+      j.r1 = s->ho;
+      j.band_rows = c->rows;
+      j.band_floats = c->k * c->rows * s->wo;
+      j.g.b = scratch;
+      j.g.c = yg;
+      gnet__parallel_run (threads, part_band, &j);
+      continue;
+    }
+    for (j.r0 = 0; j.r0 < s->ho; j.r0 += c->rows) {
+      j.r1 = MIN (j.r0 + c->rows, s->ho);
+      j.g.n = j.g.ldb = (j.r1 - j.r0) * s->wo;
+      j.g.b = scratch;
+      j.g.c = yg + j.r0 * s->wo;
+      run_job (&j, threads);
+    }
+  }
+}
+
+/* A batch of small images (crops mode's windows): each part takes whole
+ * images, one thread each, in its own share of the scratch; splitting
+ * each small image's layers instead left the threads waiting on each
+ * other at every layer of every image. */
+static void
+part_batch (gpointer data, guint i, guint n)
+{
+  const ConvCall *c = data;
+  gint64 lo, hi;
+
+  split (c->s->n, 1, i, n, &lo, &hi);
+  for (gint64 b = lo; b < hi; b++)
+    conv_image (c, b, 1, c->scratch + i * c->k * c->rows * c->s->wo);
+}
+
 static void
 conv_forward_fast (const GnetNode * node, const GnetView * in,
     GnetView * out, gpointer scratch)
 {
   const ConvParams *p = node->params;
-  const gfloat *x = in[0].data, *wt = in[1].data;
-  const gfloat *bias = has_input (node, 2) ? in[2].data : NULL;
   const guint threads = gnet__op_threads ();
-  gint64 nb, item, bstride, mg, k, hwo, rows;
+  gint64 nb, item;
   ConvShape s;
+  ConvCall c = {
+    .node = node,.s = &s,
+    .x = in[0].data,.wt = in[1].data,
+    .bias = has_input (node, 2) ? in[2].data : NULL,
+    .y = out[0].data,.scratch = scratch,
+  };
 
   conv_shape (p, &in[0], &in[1], &s, NULL);
-  rows = fast_tile_rows (&s);
-  gnet__out_items (&out[0], &nb, &item, &bstride);
-  mg = s.m / p->group;
-  k = s.cg * s.kh * s.kw;
-  hwo = s.ho * s.wo;
+  c.rows = fast_tile_rows (&s);
+  gnet__out_items (&out[0], &nb, &item, &c.bstride);
+  c.mg = s.m / p->group;
+  c.k = s.cg * s.kh * s.kw;
+  c.hwo = s.ho * s.wo;
 
-  for (gint64 b = 0; b < s.n; b++) {
-    gfloat *yb = (gfloat *) out[0].data + b * bstride;
-
-    for (gint64 g = 0; g < p->group; g++) {
-      ConvJob j = {
-        .s = &s,.w = &p->w,
-        .x = x + (b * s.c + g * s.cg) * s.h * s.w,
-        .pointwise = s.pointwise,
-        .g = {
-              .m = mg,.k = k,
-              .a = wt + g * mg * k,
-              .ldc = hwo,
-              .bias = bias ? bias + g * mg : NULL,
-              .relu = node->fuse_relu,
-            },
-      };
-      gfloat *yg = yb + g * mg * hwo;
-
-      if (s.pointwise) {
-        j.g.n = j.g.ldb = hwo;
-        j.g.b = j.x;
-        j.g.c = yg;
-        run_job (&j, threads);
-        continue;
-      }
-      /* Tall enough for a band of several column panels per part, and a
-       * tile per part fits the scratch: bands (part_band). */
-      if (threads > 1 && s.ho >= 2 * (gint64) threads
-          && s.ho / threads * s.wo >= 4 * GNET_SGEMM_NR
-          && threads * rows <= tile_rows (&s)) {
-        j.r0 = 0;
-        j.r1 = s.ho;
-        j.band_rows = rows;
-        j.band_floats = k * rows * s.wo;
-        j.g.b = scratch;
-        j.g.c = yg;
-        gnet__parallel_run (threads, part_band, &j);
-        continue;
-      }
-      for (j.r0 = 0; j.r0 < s.ho; j.r0 += rows) {
-        j.r1 = MIN (j.r0 + rows, s.ho);
-        j.g.n = j.g.ldb = (j.r1 - j.r0) * s.wo;
-        j.g.b = scratch;
-        j.g.c = yg + j.r0 * s.wo;
-        run_job (&j, threads);
-      }
-    }
+  /* Images too small to split well, and a tile per part fits. */
+  if (threads > 1 && s.n >= threads && c.hwo < 4 * GNET_SGEMM_NR * threads
+      && (s.pointwise
+          || threads * c.k * c.rows * s.wo <= scratch_floats (&s))) {
+    gnet__parallel_run (threads, part_batch, &c);
+    return;
   }
+  for (gint64 b = 0; b < s.n; b++)
+    conv_image (&c, b, threads, scratch);
 }
 
 /* Without AVX-512: im2col and OpenBLAS's SGEMM (threaded by OpenBLAS), then
