@@ -80,8 +80,8 @@ conv_shape (const ConvParams * p, const GnetView * x, const GnetView * wt,
  * enough (N = rows * Wo) for SGEMM to run at full speed.  On the 7x7
  * stride-2 stem this saves about a fifth of the layer's time.  gnet__sgemm
  * is at full speed from a few column panels on, so its tiles can be
- * smaller, and leave room in L2 for the weights.  The scratch is sized for
- * the larger of the two. */
+ * smaller, and leave room in L2 for the weights.  The scratch holds the
+ * larger tile, or two threads' fast tiles (scratch_floats). */
 #define CONV_TILE_BYTES (1 << 20)
 #define CONV_TILE_MIN_N 512
 #define CONV_FAST_TILE_BYTES (CONV_TILE_BYTES / 2)
