@@ -1219,7 +1219,7 @@ assign_lanes (GnetDetector * d)
   d->lanes[1].first_level = split;
   d->lanes[1].end_level = d->n_levels;
   d->lanes[0].parts = first * 2 >= total ? 2 : 1;
-  d->lanes[1].parts = 3 - d->lanes[0].parts;
+  d->lanes[1].parts = first * 2 >= total ? 1 : 2;
 }
 
 static gboolean
@@ -1245,17 +1245,15 @@ setup_frame (GnetDetector * d, gint width, gint height, GError ** error)
     Lane *ln = &d->lanes[k];
     gsize pixels = 0, positions = 0, rowsum = 0, boxes = 0;
 
-    /* side by side, OpenBLAS (the fallback convolution's) on one thread */
-    for (guint i = ln->first_level; i < ln->end_level; i++)
-      gnet__session_set_n_threads (d->levels[i].session, (gint) ln->parts,
-          d->n_lanes > 1 ? 1 : (gint) ln->parts);
-
     for (guint i = ln->first_level; i < ln->end_level; i++) {
       Level *l = &d->levels[i];
       gsize n;
 
       if (!l->active)
         continue;
+      /* side by side, OpenBLAS (the fallback convolution's) on one thread */
+      gnet__session_set_n_threads (l->session, (gint) ln->parts,
+          d->n_lanes > 1 ? 1 : (gint) ln->parts);
       n = (gsize) l->nx * l->ny;
       pixels = MAX (pixels, 3 * (gsize) l->lw * l->lh);
       positions = MAX (positions, d->mode == GNET_DETECT_MODE_DENSE ? n

@@ -154,18 +154,25 @@ job_done (gint64 n)
   return g_atomic_int_get (&pool.job.finished) == (gint) n;
 }
 
+/* Step i of a wait that never sleeps: a yield now and then lets a thread
+ * that has no core run. */
+static inline void
+relax_or_yield (guint i)
+{
+  cpu_relax ();
+  if (i % 1024 == 0)
+    g_thread_yield ();
+}
+
 /* Until the pool's job (of generation gen, n parts) is done: runs parts of
  * the inner job as they come.  No sleeping, since the other parts' inner
- * jobs come a few microseconds apart; a yield now and then lets a thread
- * that has no core run. */
+ * jobs come a few microseconds apart. */
 static void
 help_until_done (gint64 gen, guint n)
 {
   for (guint i = 1; !new_job (gen) && !job_done (n); i++) {
     claim_parts (&pool.inner, load_state (&pool.inner));
-    cpu_relax ();
-    if (i % 1024 == 0)
-      g_thread_yield ();
+    relax_or_yield (i);
   }
 }
 
@@ -264,11 +271,8 @@ run_inner (guint n, GnetParallelFunc func, gpointer data)
   gint64 s = open_job (j, close_job (j) + 1, n, func, data, FALSE);
 
   claim_parts (j, s);
-  for (guint i = 1; g_atomic_int_get (&j->finished) != (gint) n; i++) {
-    cpu_relax ();
-    if (i % 1024 == 0)
-      g_thread_yield ();
-  }
+  for (guint i = 1; g_atomic_int_get (&j->finished) != (gint) n; i++)
+    relax_or_yield (i);
 }
 
 static void

@@ -468,6 +468,8 @@ typedef struct
   const gfloat *x, *wt, *bias;
   gfloat *y;
   gint64 bstride, mg, k, hwo, rows;
+  gint64 tile_floats;           /* one fast tile: k x rows x Wo */
+  gboolean tiles_fit;           /* one per thread fits the scratch */
   gfloat *scratch;
 } ConvCall;
 
@@ -504,13 +506,12 @@ conv_image (const ConvCall * c, gint64 b, guint threads, gfloat * scratch)
     }
     /* Tall enough for a band of several column panels per part: bands
      * (part_band). */
-    if (threads > 1 && s->ho >= 2 * (gint64) threads
-        && s->ho / threads * s->wo >= 4 * GNET_SGEMM_NR
-        && threads * c->k * c->rows * s->wo <= scratch_floats (s)) {
+    if (threads > 1 && c->tiles_fit && s->ho >= 2 * (gint64) threads
+        && s->ho / threads * s->wo >= 4 * GNET_SGEMM_NR) {
       j.r0 = 0;
       j.r1 = s->ho;
       j.band_rows = c->rows;
-      j.band_floats = c->k * c->rows * s->wo;
+      j.band_floats = c->tile_floats;
       j.g.b = scratch;
       j.g.c = yg;
       gnet__parallel_run (threads, part_band, &j);
@@ -538,7 +539,7 @@ part_batch (gpointer data, guint i, guint n)
 
   split (c->s->n, 1, i, n, &lo, &hi);
   for (gint64 b = lo; b < hi; b++)
-    conv_image (c, b, 1, c->scratch + i * c->k * c->rows * c->s->wo);
+    conv_image (c, b, 1, c->scratch + i * c->tile_floats);
 }
 
 static void
@@ -562,11 +563,12 @@ conv_forward_fast (const GnetNode * node, const GnetView * in,
   c.mg = s.m / p->group;
   c.k = s.cg * s.kh * s.kw;
   c.hwo = s.ho * s.wo;
+  c.tile_floats = s.pointwise ? 0 : c.k * c.rows * s.wo;
+  c.tiles_fit = threads * c.tile_floats <= scratch_floats (&s);
 
   /* Images too small to split well, and a tile per part fits. */
-  if (threads > 1 && s.n >= threads && c.hwo < 4 * GNET_SGEMM_NR * threads
-      && (s.pointwise
-          || threads * c.k * c.rows * s.wo <= scratch_floats (&s))) {
+  if (threads > 1 && c.tiles_fit && s.n >= threads
+      && c.hwo < 4 * GNET_SGEMM_NR * threads) {
     gnet__parallel_run (threads, part_batch, &c);
     return;
   }
