@@ -28,6 +28,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from fastops import MaxPool3, bn_relu
+
 # Paper widths (Table 1): #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj
 INCEPTION = {
     "3a": (64, 96, 128, 16, 32, 32),
@@ -54,6 +56,9 @@ class ConvBN(nn.Sequential):
             nn.ReLU(inplace=True),
         )
 
+    def forward(self, x):
+        return bn_relu(self[1], self[0](x))
+
 
 class Inception(nn.Module):
     def __init__(self, cin, spec, width):
@@ -63,7 +68,7 @@ class Inception(nn.Module):
         self.b2 = nn.Sequential(ConvBN(cin, r3, 1), ConvBN(r3, c3, 3))
         self.b3 = nn.Sequential(ConvBN(cin, r5, 1), ConvBN(r5, c5, 5))
         self.b4 = nn.Sequential(
-            nn.MaxPool2d(3, 1, 1, ceil_mode=True), ConvBN(cin, pp, 1)
+            MaxPool3(1, 1), ConvBN(cin, pp, 1)
         )
         self.cout = c1 + c3 + c5 + pp
 
@@ -99,7 +104,7 @@ class GoogLeNet(nn.Module):
         # convolutions run at the 7x7's resolution and the pool comes
         # after them, where the paper has its second stem pool; same total
         # stride, the 3x3 costs four times as much.
-        pool = nn.MaxPool2d(3, 2, 1, ceil_mode=True)
+        pool = MaxPool3(2, 1)
         convs = [ConvBN(c64, c64, 1), ConvBN(c64, c192, 3)]
         if stem_pool == "early":
             layers = [ConvBN(3, c64, 7, 2), pool] + convs
@@ -113,7 +118,7 @@ class GoogLeNet(nn.Module):
             mods[name] = Inception(c, spec, width)
             c = mods[name].cout
         self.inc = nn.ModuleDict(mods)
-        self.pool = nn.MaxPool2d(3, 2, 1, ceil_mode=True)
+        self.pool = MaxPool3(2, 1)
         self.aux = aux
         if aux:
             self.aux1 = AuxHead(self.inc["4a"].cout, n_classes, width)

@@ -48,6 +48,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import canvases  # noqa: E402
+import fastops  # noqa: E402
 import model  # noqa: E402
 import windows  # noqa: E402
 import render  # noqa: E402  (windows put samples/scenes on the path)
@@ -423,6 +424,13 @@ def main():
                         "canvases alternate, batch statistics of either "
                         "differ from the running mean used at inference")
     p.add_argument("--val-canvases", type=int, default=1000)
+    p.add_argument("--fast-pool", action=argparse.BooleanOptionalAction,
+                   default=True,
+                   help="with --bf16, max-pooling by fastpool.c (compiled "
+                        "into --work with cc; fastops.py)")
+    p.add_argument("--fast-bn", action=argparse.BooleanOptionalAction,
+                   default=True,
+                   help="with --bf16, batch norm and ReLU by fastbn.c")
     p.add_argument("--bf16", action=argparse.BooleanOptionalAction,
                    default=True,
                    help="train and validate in bfloat16 autocast "
@@ -470,6 +478,9 @@ def main():
     mean = sub.mean(axis=(0, 1, 2)).mean().repeat(3)
     std = sub.std(axis=(0, 1, 2)).mean().repeat(3)
     del sub
+
+    if args.bf16 and (args.fast_pool or args.fast_bn):
+        fastops.enable(args.work, pool=args.fast_pool, bn=args.fast_bn)
 
     # Fork the other ranks before this process runs any PyTorch kernel
     # (an OpenMP runtime does not survive a fork); they share the data.

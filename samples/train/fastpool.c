@@ -1,0 +1,169 @@
+/* Max-pooling for training: bfloat16, channels-last (NHWC), 3x3 windows.
+ *
+ * PyTorch 1.13's own kernel for this case (max_pool2d_with_indices and its
+ * backward) is a quarter of a training step of model.GoogLeNet on this
+ * machine's CPUs.  This one walks the window one offset at a time over a
+ * whole image, so its loops run over all the outputs of a row and their
+ * channels at once and vectorise; it compares bfloat16 bit patterns as
+ * 16-bit integer keys, keeps the index of each maximum (0..8, row-major in
+ * the window) in 16 bits, and sums the backward pass in float, rounding
+ * once per input.  Loaded by fastpool.py with ctypes; training only, not
+ * part of libgnet.
+ *
+ * Semantics are PyTorch's: padding never wins, the first maximum in the
+ * window's row-major order wins ties (-0 equals +0, and comes out as +0),
+ * a NaN wins (the first NaN; PyTorch's kernel keeps the last). */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define K 3
+
+static inline float
+bf16_to_float (uint16_t v)
+{
+  union
+  {
+    uint32_t u;
+    float f;
+  } x;
+  x.u = (uint32_t) v << 16;
+  return x.f;
+}
+
+static inline uint16_t
+float_to_bf16 (float f)
+{
+  union
+  {
+    uint32_t u;
+    float f;
+  } x;
+  x.f = f;
+  if ((x.u & 0x7f800000u) == 0x7f800000u && (x.u & 0x007fffffu))
+    return (uint16_t) ((x.u >> 16) | 0x40);     /* quiet NaN */
+  x.u += 0x7fffu + ((x.u >> 16) & 1u);  /* round to nearest even */
+  return (uint16_t) (x.u >> 16);
+}
+
+/* bfloat16 bits as a signed 16-bit key that orders as the values do:
+ * negative values have their magnitude bits flipped, -0 is +0, and a NaN
+ * is above everything. */
+static inline int16_t
+to_key (uint16_t v)
+{
+  int16_t s = (int16_t) v;
+  s = (int16_t) (s ^ ((s >> 15) & 0x7fff));
+  s = s == -1 ? 0 : s;
+  return (v & 0x7fff) > 0x7f80 ? INT16_MAX : s;
+}
+
+/* The bfloat16 bits of a key (a NaN's key gives a NaN). */
+static inline uint16_t
+from_key (int16_t k)
+{
+  return (uint16_t) (k ^ ((k >> 15) & 0x7fff));
+}
+
+/* The outputs j whose window's column kj falls inside the input:
+ * 0 <= j * stride - pad + kj < w. */
+static void
+valid_range (int kj, int w, int ow, int stride, int pad, int *j0, int *j1)
+{
+  int lo = pad - kj;            /* j * stride >= lo */
+  int hi = w - 1 + pad - kj;    /* j * stride <= hi */
+  *j0 = lo <= 0 ? 0 : (lo + stride - 1) / stride;
+  *j1 = hi < 0 ? -1 : hi / stride;
+  if (*j1 > ow - 1)
+    *j1 = ow - 1;
+}
+
+/* Forward: x is N x H x W x C, y and idx are N x OH x OW x C.  The window
+ * is walked one offset (ki, kj) at a time over a whole image, so the inner
+ * loop runs over all the outputs of a row and their channels at once. */
+void
+fastpool_forward (const uint16_t * x, uint16_t * y, uint16_t * idx, int n,
+    int h, int w, int c, int oh, int ow, int stride, int pad)
+{
+  size_t plane = (size_t) oh * ow * c;
+
+  for (int b = 0; b < n; b++) {
+    const uint16_t *xb = x + (size_t) b * h * w * c;
+    int16_t *best = (int16_t *) y + b * plane;
+    uint16_t *ib = idx + b * plane;
+    for (size_t e = 0; e < plane; e++) {
+      best[e] = INT16_MIN;
+      ib[e] = 0;
+    }
+    for (int ki = 0; ki < K; ki++) {
+      for (int kj = 0; kj < K; kj++) {
+        uint16_t k = (uint16_t) (ki * K + kj);
+        int j0, j1;
+        valid_range (kj, w, ow, stride, pad, &j0, &j1);
+        for (int i = 0; i < oh; i++) {
+          int hi = i * stride - pad + ki;
+          if (hi < 0 || hi >= h || j1 < j0)
+            continue;
+          for (int j = j0; j <= j1; j += stride == 1 ? j1 - j0 + 1 : 1) {
+            /* stride 1: the row's outputs j0..j1 and their inputs are
+             * contiguous, one loop; otherwise one output at a time */
+            int len = (stride == 1 ? j1 - j0 + 1 : 1) * c;
+            const uint16_t *restrict xi =
+                xb + ((size_t) hi * w + j * stride - pad + kj) * c;
+            int16_t *restrict bo = best + ((size_t) i * ow + j) * c;
+            uint16_t *restrict io = ib + ((size_t) i * ow + j) * c;
+            for (int e = 0; e < len; e++) {
+              int16_t v = to_key (xi[e]);
+              int take = v > bo[e];
+              bo[e] = take ? v : bo[e];
+              io[e] = take ? k : io[e];
+            }
+          }
+        }
+      }
+    }
+    for (size_t e = 0; e < plane; e++)
+      best[e] = (int16_t) from_key (best[e]);
+  }
+}
+
+/* Backward: gy and idx are N x OH x OW x C, gx is N x H x W x C; acc is
+ * scratch for one image's H x W x C sums.  Each input sums the gradients
+ * of the outputs whose maximum it was, in float, rounded once. */
+void
+fastpool_backward (const uint16_t * gy, const uint16_t * idx, uint16_t * gx,
+    float *acc, int n, int h, int w, int c, int oh, int ow, int stride, int pad)
+{
+  size_t plane = (size_t) oh * ow * c, in_plane = (size_t) h *w * c;
+
+  for (int b = 0; b < n; b++) {
+    const uint16_t *gb = gy + b * plane;
+    const uint16_t *ib = idx + b * plane;
+    for (size_t e = 0; e < in_plane; e++)
+      acc[e] = 0.0f;
+    for (int ki = 0; ki < K; ki++) {
+      for (int kj = 0; kj < K; kj++) {
+        uint16_t k = (uint16_t) (ki * K + kj);
+        int j0, j1;
+        valid_range (kj, w, ow, stride, pad, &j0, &j1);
+        for (int i = 0; i < oh; i++) {
+          int hi = i * stride - pad + ki;
+          if (hi < 0 || hi >= h || j1 < j0)
+            continue;
+          for (int j = j0; j <= j1; j += stride == 1 ? j1 - j0 + 1 : 1) {
+            int len = (stride == 1 ? j1 - j0 + 1 : 1) * c;
+            float *restrict a =
+                acc + ((size_t) hi * w + j * stride - pad + kj) * c;
+            const uint16_t *restrict g = gb + ((size_t) i * ow + j) * c;
+            const uint16_t *restrict io = ib + ((size_t) i * ow + j) * c;
+            for (int e = 0; e < len; e++)
+              a[e] += bf16_to_float (io[e] == k ? g[e] : 0);
+          }
+        }
+      }
+    }
+    uint16_t *out = gx + b * in_plane;
+    for (size_t e = 0; e < in_plane; e++)
+      out[e] = float_to_bf16 (acc[e]);
+  }
+}
