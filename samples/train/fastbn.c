@@ -14,32 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-static inline float
-bf16_to_float (uint16_t v)
-{
-  union
-  {
-    uint32_t u;
-    float f;
-  } x;
-  x.u = (uint32_t) v << 16;
-  return x.f;
-}
-
-static inline uint16_t
-float_to_bf16 (float f)
-{
-  union
-  {
-    uint32_t u;
-    float f;
-  } x;
-  x.f = f;
-  if ((x.u & 0x7f800000u) == 0x7f800000u && (x.u & 0x007fffffu))
-    return (uint16_t) ((x.u >> 16) | 0x40);     /* quiet NaN */
-  x.u += 0x7fffu + ((x.u >> 16) & 1u);  /* round to nearest even */
-  return (uint16_t) (x.u >> 16);
-}
+#include "bf16.h"
 
 /* The kernels walk the activations in chunks of whole rows, about CHUNK
  * values long, with each per-channel factor repeated along the chunk, so

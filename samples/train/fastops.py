@@ -31,6 +31,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCES = ("fastpool.c", "fastbn.c")
+HEADERS = ("bf16.h",)
 _lib = None
 _use = {"pool": False, "bn": False}
 
@@ -41,9 +42,10 @@ def enable(work_dir, pool=True, bn=True):
     fails (PyTorch's kernels are used then)."""
     global _lib
     srcs = [os.path.join(HERE, s) for s in SOURCES]
+    deps = srcs + [os.path.join(HERE, h) for h in HEADERS]
     so = os.path.join(work_dir, "fastops.so")
     if (not os.path.exists(so) or os.path.getmtime(so)
-            < max(os.path.getmtime(s) for s in srcs)):
+            < max(os.path.getmtime(s) for s in deps)):
         os.makedirs(work_dir, exist_ok=True)
         tmp = "%s.%d" % (so, os.getpid())
         cmd = os.environ.get("CC", "cc").split() + [

@@ -7,7 +7,7 @@
  * channels at once and vectorise; it compares bfloat16 bit patterns as
  * 16-bit integer keys, keeps the index of each maximum (0..8, row-major in
  * the window) in 16 bits, and sums the backward pass in float, rounding
- * once per input.  Loaded by fastpool.py with ctypes; training only, not
+ * once per input.  Loaded by fastops.py with ctypes; training only, not
  * part of libgnet.
  *
  * Semantics are PyTorch's: padding never wins, the first maximum in the
@@ -17,34 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bf16.h"
+
 #define K 3
-
-static inline float
-bf16_to_float (uint16_t v)
-{
-  union
-  {
-    uint32_t u;
-    float f;
-  } x;
-  x.u = (uint32_t) v << 16;
-  return x.f;
-}
-
-static inline uint16_t
-float_to_bf16 (float f)
-{
-  union
-  {
-    uint32_t u;
-    float f;
-  } x;
-  x.f = f;
-  if ((x.u & 0x7f800000u) == 0x7f800000u && (x.u & 0x007fffffu))
-    return (uint16_t) ((x.u >> 16) | 0x40);     /* quiet NaN */
-  x.u += 0x7fffu + ((x.u >> 16) & 1u);  /* round to nearest even */
-  return (uint16_t) (x.u >> 16);
-}
 
 /* bfloat16 bits as a signed 16-bit key that orders as the values do:
  * negative values have their magnitude bits flipped, -0 is +0, and a NaN
