@@ -99,8 +99,10 @@ class _Pool(torch.autograd.Function):
         y = torch.empty((n, c, oh, ow), dtype=x.dtype,
                         memory_format=torch.channels_last)
         idx = torch.empty((n, oh, ow, c), dtype=torch.int16)
-        _lib.fastpool_forward(x.data_ptr(), y.data_ptr(), idx.data_ptr(),
-                              n, h, w, c, oh, ow, stride, pad)
+        if _lib.fastpool_forward(x.data_ptr(), y.data_ptr(),
+                                 idx.data_ptr(), n, h, w, c, oh, ow, stride,
+                                 pad):
+            raise MemoryError("fastpool_forward")
         ctx.save_for_backward(idx)
         ctx.geometry = (n, c, h, w, oh, ow, stride, pad)
         return y
@@ -113,9 +115,10 @@ class _Pool(torch.autograd.Function):
         gx = torch.empty((n, c, h, w), dtype=torch.bfloat16,
                          memory_format=torch.channels_last)
         acc = torch.empty(h * w * c, dtype=torch.float32)
-        _lib.fastpool_backward(gy.data_ptr(), idx.data_ptr(), gx.data_ptr(),
-                               acc.data_ptr(), n, h, w, c, oh, ow, stride,
-                               pad)
+        if _lib.fastpool_backward(gy.data_ptr(), idx.data_ptr(),
+                                  gx.data_ptr(), acc.data_ptr(), n, h, w, c,
+                                  oh, ow, stride, pad):
+            raise MemoryError("fastpool_backward")
         return gx, None, None, None
 
 

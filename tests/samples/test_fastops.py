@@ -97,15 +97,15 @@ class TestFastPool(Kernels):
         oh, ow = out_size(h, stride, pad), out_size(w, stride, pad)
         y = np.empty((n, oh, ow, c), np.uint16)
         idx = np.empty((n, oh, ow, c), np.uint16)
-        self.lib.fastpool_forward(x.ctypes.data, y.ctypes.data,
-                                  idx.ctypes.data, n, h, w, c, oh, ow,
-                                  stride, pad)
+        self.assertEqual(self.lib.fastpool_forward(
+            x.ctypes.data, y.ctypes.data, idx.ctypes.data, n, h, w, c, oh,
+            ow, stride, pad), 0)
         gy = to_bf16(gy_f)
         gx = np.empty_like(x)
         acc = np.empty(h * w * c, np.float32)
-        self.lib.fastpool_backward(gy.ctypes.data, idx.ctypes.data,
-                                   gx.ctypes.data, acc.ctypes.data, n, h, w,
-                                   c, oh, ow, stride, pad)
+        self.assertEqual(self.lib.fastpool_backward(
+            gy.ctypes.data, idx.ctypes.data, gx.ctypes.data, acc.ctypes.data,
+            n, h, w, c, oh, ow, stride, pad), 0)
         return y, idx, gy, gx
 
     def check(self, x, stride, pad, seed):
