@@ -21,17 +21,17 @@ through PyTorch's own kernels, so a model using these exports and
 evaluates unchanged.
 """
 
-import ctypes
 import os
 import subprocess
+import sys
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCES = ("fastpool.c", "fastbn.c")
-HEADERS = ("bf16.h",)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fastlib  # noqa: E402
+
 _lib = None
 _use = {"pool": False, "bn": False}
 
@@ -41,30 +41,12 @@ def enable(work_dir, pool=True, bn=True):
     for from then on.  Returns False, after saying why, if the compiler
     fails (PyTorch's kernels are used then)."""
     global _lib
-    srcs = [os.path.join(HERE, s) for s in SOURCES]
-    deps = srcs + [os.path.join(HERE, h) for h in HEADERS]
-    so = os.path.join(work_dir, "fastops.so")
-    if (not os.path.exists(so) or os.path.getmtime(so)
-            < max(os.path.getmtime(s) for s in deps)):
-        os.makedirs(work_dir, exist_ok=True)
-        tmp = "%s.%d" % (so, os.getpid())
-        cmd = os.environ.get("CC", "cc").split() + [
-            "-O3", "-march=native", "-shared", "-fPIC", "-o", tmp] + srcs
-        try:
-            subprocess.run(cmd, check=True)
-        except (OSError, subprocess.CalledProcessError) as e:
-            print("fastops: %s failed (%s); PyTorch's kernels are used"
-                  % (" ".join(cmd), e))
-            return False
-        os.replace(tmp, so)
-    lib = ctypes.CDLL(so)
-    i, l, d, p = ctypes.c_int, ctypes.c_long, ctypes.c_double, ctypes.c_void_p
-    lib.fastpool_forward.argtypes = [p, p, p] + [i] * 8
-    lib.fastpool_backward.argtypes = [p, p, p, p] + [i] * 8
-    lib.fastbn_forward.argtypes = [p, p, l, i, p, p, p, p, p, i, d, p, p]
-    lib.fastbn_backward.argtypes = [p, p, p, p, l, i, p, p, p, i, p, p,
-                                    p, p]
-    _lib = lib
+    try:
+        _lib = fastlib.load(work_dir)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print("fastops: building the kernels failed (%s); PyTorch's "
+              "kernels are used" % e)
+        return False
     _use.update(pool=pool, bn=bn)
     return True
 

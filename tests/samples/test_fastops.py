@@ -7,9 +7,8 @@ backward pass, over strides, paddings, odd sizes and many ties; batch norm
 float64.  Needs python3, numpy and a C compiler (cc or $CC); with PyTorch
 installed, also fastops.py's modules against PyTorch's own."""
 
-import ctypes
 import os
-import subprocess
+import sys
 import tempfile
 import unittest
 
@@ -17,8 +16,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("GNET_SRCDIR", os.path.join(HERE, "..", ".."))
-C_FILES = [os.path.join(SRC, "samples", "train", f)
-           for f in ("fastpool.c", "fastbn.c")]
+sys.path.insert(0, os.path.join(SRC, "samples", "train"))
+import fastlib  # noqa: E402
 
 
 def to_float(b):
@@ -71,20 +70,7 @@ class Kernels(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory()
-        so = os.path.join(cls.tmp.name, "fastops.so")
-        cc = os.environ.get("CC", "cc").split()
-        subprocess.run(cc + ["-O2", "-shared", "-fPIC", "-o", so] + C_FILES,
-                       check=True)
-        lib = ctypes.CDLL(so)
-        p, i = ctypes.c_void_p, ctypes.c_int
-        lg, d = ctypes.c_long, ctypes.c_double
-        lib.fastpool_forward.argtypes = [p, p, p] + [i] * 8
-        lib.fastpool_backward.argtypes = [p, p, p, p] + [i] * 8
-        lib.fastbn_forward.argtypes = [p, p, lg, i, p, p, p, p, p, i, d, p,
-                                       p]
-        lib.fastbn_backward.argtypes = [p, p, p, p, lg, i, p, p, p, i, p, p,
-                                        p, p]
-        cls.lib = lib
+        cls.lib = fastlib.load(cls.tmp.name, flags=("-O2",))
 
     @classmethod
     def tearDownClass(cls):
@@ -275,8 +261,6 @@ class TestAgainstPyTorch(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        import sys
-        sys.path.insert(0, os.path.join(SRC, "samples", "train"))
         import fastops
         cls.tmp = tempfile.TemporaryDirectory()
         assert fastops.enable(cls.tmp.name)
