@@ -374,6 +374,8 @@ def main():
     p.add_argument("--n-val", type=int, default=10000)
     p.add_argument("--width", type=float, default=0.3)
     p.add_argument("--size", type=int, default=48)
+    p.add_argument("--dropout", type=float, default=0.4,
+                   help="dropout before the classifier (the paper's 0.4)")
     p.add_argument("--stem-pool", choices=("early", "late"), default="late",
                    help="where the stem's max-pool sits (model.GoogLeNet)")
     p.add_argument("--batch", type=int, default=256,
@@ -446,6 +448,8 @@ def main():
         p.error("--canvases-from %d is not an epoch of this run (1-%d): "
                 "give --canvases-from within --epochs, or --canvases 0"
                 % (args.canvases_from, args.epochs))
+    if not 0 <= args.dropout < 1:
+        p.error("--dropout must be at least 0 and under 1")
     if not 0 <= args.single <= windows.ITEMS:
         p.error("--single must be between 0 and %g (the items' share of "
                 "the windows)" % windows.ITEMS)
@@ -530,15 +534,17 @@ def run(rank, port, args, data, cdata, mean, std):
         args.width, args.size = ck["width"], ck["size"]
         args.stem_pool = ck.get("stem_pool", "early")
     net = model.GoogLeNet(n_classes=11, width=args.width, size=args.size,
-                          stem_pool=args.stem_pool)
+                          stem_pool=args.stem_pool, dropout=args.dropout)
     if rank == 0:
         per, frame = model.dense_macs(net, args.size, WINDOWS)
         n_params = sum(p.numel() for n_, p in net.named_parameters()
                        if not n_.startswith("aux"))
-        print("model: width %.4g, input %d, stem pool %s, stride 16, %d "
-              "params (no aux), %.2f M MACs per window, dense 640x480 with "
-              "windows %s: %.0f M MACs per frame; %d ranks of %d threads" %
-              (args.width, args.size, args.stem_pool, n_params, per / 1e6,
+        print("model: width %.4g, input %d, stem pool %s, dropout %g, "
+              "stride 16, %d params (no aux), %.2f M MACs per window, dense "
+              "640x480 with windows %s: %.0f M MACs per frame; %d ranks of "
+              "%d threads" %
+              (args.width, args.size, args.stem_pool, args.dropout,
+               n_params, per / 1e6,
                ",".join(map(str, WINDOWS)), frame / 1e6, world,
                args.threads), flush=True)
     mean, std = torch.from_numpy(mean), torch.from_numpy(std)
@@ -697,7 +703,8 @@ def run(rank, port, args, data, cdata, mean, std):
                                          v.get("val_dense_box_iou", 0)),
                   flush=True)
         ck = dict(state=net.state_dict(), width=args.width, size=args.size,
-                  stem_pool=args.stem_pool, mean=mean.tolist(),
+                  stem_pool=args.stem_pool, dropout=args.dropout,
+                  mean=mean.tolist(),
                   std=std.tolist(), history=history,
                   seed=SEED)
         torch.save(ck, os.path.join(args.work, "checkpoint.pt"))
