@@ -37,6 +37,8 @@ def main():
                    default=True)
     p.add_argument("--fast-bn", action=argparse.BooleanOptionalAction,
                    default=True)
+    p.add_argument("--size", type=int, default=48,
+                   help="window size in pixels (the model's input)")
     p.add_argument("--canvases", action="store_true")
     p.add_argument("--steps", type=int, default=10)
     args = p.parse_args()
@@ -47,12 +49,14 @@ def main():
         if not fastops.enable(work.name, pool=args.fast_pool,
                               bn=args.fast_bn):
             sys.exit("stepbench: the C kernels did not build")
-    net = model.GoogLeNet(width=args.width, stem_pool=args.stem_pool)
+    net = model.GoogLeNet(width=args.width, stem_pool=args.stem_pool,
+                          size=args.size)
     net = net.to(memory_format=torch.channels_last).train()
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9,
                           nesterov=True)
     cl = torch.channels_last
-    x = torch.randn(128, 3, 48, 48).contiguous(memory_format=cl)
+    x = torch.randn(128, 3, args.size, args.size).contiguous(
+        memory_format=cl)
     y = torch.randint(0, 11, (128,))
     xc = torch.randn(8, 3, 160, 160).contiguous(memory_format=cl)
 
@@ -77,9 +81,10 @@ def main():
         t0 = time.perf_counter()
         step()
         times.append(time.perf_counter() - t0)
-    print("width %g, stem pool %s, C max-pool %s, C batch norm + ReLU %s, "
-          "%s: %.3f s a step (median of %d)" %
-          (args.width, args.stem_pool, "on" if args.fast_pool else "off",
+    print("width %g, input %d, stem pool %s, C max-pool %s, C batch norm + "
+          "ReLU %s, %s: %.3f s a step (median of %d)" %
+          (args.width, args.size, args.stem_pool,
+           "on" if args.fast_pool else "off",
            "on" if args.fast_bn else "off",
            "128 windows + 8 canvases" if args.canvases else "128 windows",
            statistics.median(times), args.steps))
